@@ -1,0 +1,65 @@
+// Package usage holds the contract between the genaiusage processor and
+// the usageledger exporter: the span attributes the processor writes for
+// every counted call, and the outcome of a call.
+//
+// The processor's own facts live under the "usageledger." namespace. The
+// normalized token counts are written under the current OpenTelemetry GenAI
+// semantic-convention names, so that trace backends downstream read the
+// same numbers the ledger counts; the attribute [AttrCounted] marks a span whose
+// standard usage attributes already carry normalized values, so a second
+// collector running the processor trusts them instead of normalizing again.
+package usage // import "github.com/usageledger/usageledger/internal/usage"
+
+// Attributes written by the processor on every counted call.
+const (
+	// AttrCounted is true on a span that is one billable call and whose
+	// usage attributes have been normalized. Spans without it are not
+	// counted by the exporter.
+	AttrCounted = "usageledger.counted"
+
+	// AttrOrg is the organization the call is attributed to.
+	AttrOrg = "usageledger.org"
+	// AttrConnection is the link between one agent or application and one
+	// resource, e.g. "support-bot/openai".
+	AttrConnection = "usageledger.connection"
+	// AttrTeam and AttrCostCenter are optional chargeback labels of the connection.
+	AttrTeam       = "usageledger.team"
+	AttrCostCenter = "usageledger.cost_center"
+
+	// AttrOutcome is one of the [Outcome] values.
+	AttrOutcome = "usageledger.outcome"
+	// AttrFiltered is true when a content filter cut the answer. The model ran
+	// and the call is billed; its outcome is ok.
+	AttrFiltered = "usageledger.filtered"
+
+	// AttrProvider is the normalized provider ("openai", "anthropic", ...).
+	AttrProvider = "usageledger.provider"
+	// AttrModel is the canonical model the price table matched, or the model
+	// as reported when no price matched.
+	AttrModel = "usageledger.model"
+
+	// AttrCostPicoUSD is the exact cost of the call in picodollars
+	// (1e-12 USD), as an int. It is absent when the call is unpriced.
+	AttrCostPicoUSD = "usageledger.cost_picousd"
+	// AttrUnpriced is true when no price matched the call's model.
+	AttrUnpriced = "usageledger.unpriced"
+	// AttrUsageMissing is true when the call reported no token usage at all.
+	AttrUsageMissing = "usageledger.usage_missing"
+	// AttrMalformed is true when a usage attribute had a value that could not
+	// be read (wrong type, negative, absurdly large); it was ignored.
+	AttrMalformed = "usageledger.malformed"
+)
+
+// Standard attributes the processor writes with normalized values: input
+// tokens include cache reads and writes, output tokens include reasoning.
+const (
+	AttrInputTokens      = "gen_ai.usage.input_tokens"
+	AttrOutputTokens     = "gen_ai.usage.output_tokens"
+	AttrCacheReadTokens  = "gen_ai.usage.cache_read.input_tokens"
+	AttrCacheWriteTokens = "gen_ai.usage.cache_creation.input_tokens"
+	AttrReasoningTokens  = "gen_ai.usage.reasoning.output_tokens"
+
+	// AttrCostUSD is the call's cost in USD as a double, the name Langfuse and
+	// OpenLIT read. It is a view of [AttrCostPicoUSD], which stays exact.
+	AttrCostUSD = "gen_ai.usage.cost"
+)
