@@ -1,0 +1,130 @@
+package ledger // import "github.com/usageledger/usageledger/internal/ledger"
+
+import (
+	"fmt"
+	"math/bits"
+	"time"
+)
+
+// Key names one row of the ledger.
+type Key struct {
+	Org        string
+	Connection string
+	// Month is the calendar month of the calls, "YYYY-MM".
+	Month string
+	// Model is the canonical model the price table matched, or the model as
+	// reported when none matched.
+	Model string
+}
+
+// Counters are the monthly totals of one row. Every field only grows.
+type Counters struct {
+	// Requests counts every attempt, whatever its outcome.
+	Requests uint64
+	// Blocked, RateLimited and Errors count the attempts that ended so.
+	Blocked     uint64
+	RateLimited uint64
+	Errors      uint64
+	// Filtered counts answered calls whose answer a content filter cut.
+	Filtered uint64
+
+	// Token counts: input includes cache reads and writes, output includes
+	// reasoning.
+	InputTokens      uint64
+	OutputTokens     uint64
+	CacheReadTokens  uint64
+	CacheWriteTokens uint64
+	ReasoningTokens  uint64
+
+	// Cost is the exact sum of the calls' prices.
+	Cost Amount
+	// Unpriced counts calls no price matched; UsageMissing counts calls that
+	// reported no usage.
+	Unpriced     uint64
+	UsageMissing uint64
+
+	// FirstSeen and LastSeen are the earliest and latest call times in unix
+	// nanoseconds; zero means no call.
+	FirstSeen int64
+	LastSeen  int64
+}
+
+// Add adds d to c. Counts saturate at the largest uint64 instead of wrapping.
+func (c *Counters) Add(d Counters) {
+	c.Requests = addCount(c.Requests, d.Requests)
+	c.Blocked = addCount(c.Blocked, d.Blocked)
+	c.RateLimited = addCount(c.RateLimited, d.RateLimited)
+	c.Errors = addCount(c.Errors, d.Errors)
+	c.Filtered = addCount(c.Filtered, d.Filtered)
+	c.InputTokens = addCount(c.InputTokens, d.InputTokens)
+	c.OutputTokens = addCount(c.OutputTokens, d.OutputTokens)
+	c.CacheReadTokens = addCount(c.CacheReadTokens, d.CacheReadTokens)
+	c.CacheWriteTokens = addCount(c.CacheWriteTokens, d.CacheWriteTokens)
+	c.ReasoningTokens = addCount(c.ReasoningTokens, d.ReasoningTokens)
+	c.Cost = c.Cost.Add(d.Cost)
+	c.Unpriced = addCount(c.Unpriced, d.Unpriced)
+	c.UsageMissing = addCount(c.UsageMissing, d.UsageMissing)
+	if d.FirstSeen != 0 && (c.FirstSeen == 0 || d.FirstSeen < c.FirstSeen) {
+		c.FirstSeen = d.FirstSeen
+	}
+	c.LastSeen = max(c.LastSeen, d.LastSeen)
+}
+
+func addCount(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return ^uint64(0)
+	}
+	return sum
+}
+
+// Row is one key of the ledger with its counters.
+type Row struct {
+	Key
+	Counters
+}
+
+// ConnectionID names a connection of an organization.
+type ConnectionID struct {
+	Org        string
+	Connection string
+}
+
+// ConnectionInfo is what the ledger keeps about a connection across months:
+// its chargeback labels as of its latest call, and when that call was.
+type ConnectionInfo struct {
+	Team       string
+	CostCenter string
+	// LastSeen is the time of the latest call in unix nanoseconds.
+	LastSeen int64
+}
+
+// Merge returns the info of the later call of i and next; on equal times
+// next wins. Every store applies this rule, so the outcome does not depend on
+// the order in which writers commit.
+func (i ConnectionInfo) Merge(next ConnectionInfo) ConnectionInfo {
+	if next.LastSeen >= i.LastSeen {
+		return next
+	}
+	return i
+}
+
+// Connection is a connection with its info.
+type Connection struct {
+	ConnectionID
+	ConnectionInfo
+}
+
+// monthLayout is the time layout of [Key.Month].
+const monthLayout = "2006-01"
+
+// ValidateMonth returns an error unless s is a calendar month "YYYY-MM".
+func ValidateMonth(s string) error {
+	if len(s) != len(monthLayout) {
+		return fmt.Errorf("%q is not a month; expecting YYYY-MM", s)
+	}
+	if _, err := time.Parse(monthLayout, s); err != nil {
+		return fmt.Errorf("%q is not a month; expecting YYYY-MM", s)
+	}
+	return nil
+}

@@ -1,0 +1,12 @@
+// Package ledger holds the monthly usage counters of every connection and the
+// stores that keep them durable.
+//
+// A [Key] names one row: an organization, a connection, a calendar month and
+// a model. Its [Counters] only ever grow. Writers collect many calls into a
+// [Batch] in memory and hand it to [Store.Commit], which applies the whole
+// batch or nothing. Readers ask for the rows of the months they show.
+//
+// The default store is an embedded file opened with [Open]; a process opens a
+// given file once and every component that opens the same path shares that
+// handle.
+package ledger // import "github.com/usageledger/usageledger/internal/ledger"

@@ -1,0 +1,165 @@
+package ledger // import "github.com/usageledger/usageledger/internal/ledger"
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The file store keeps three buckets:
+//
+//	meta         "format" → big-endian uint32 format version (formatVersion)
+//	rows         row key  → counters record
+//	connections  connection key → connection record
+//
+// A row key is the 7-byte month "YYYY-MM" followed by the organization and
+// the connection, each as a uvarint length and its bytes, and then the model
+// bytes up to the end. Putting the fixed-length month first lets a reader
+// fetch one month with a prefix scan. A connection key is the organization
+// as a uvarint length and its bytes, followed by the connection bytes.
+//
+// A counters record (version 1) is the byte 1 followed by 16 big-endian
+// uint64 fields, 129 bytes in all: requests, blocked, rate_limited, errors,
+// filtered, input, output, cache_read, cache_write and reasoning tokens, cost
+// high word, cost low word, unpriced, usage_missing, first_seen, last_seen
+// (the last two are unix nanoseconds stored as the bits of an int64).
+//
+// A connection record (version 1) is the byte 1, last_seen as 8 big-endian
+// bytes, the team as a uvarint length and its bytes, and the cost center
+// bytes up to the end.
+//
+// A later version may append fields; a reader rejects a version it does not
+// know instead of guessing.
+const (
+	formatVersion     uint32 = 1
+	countersVersion   byte   = 1
+	connectionVersion byte   = 1
+	countersFields           = 16
+	countersSize             = 1 + countersFields*8
+)
+
+var errCorrupt = errors.New("corrupt ledger record")
+
+func encodeRowKey(k Key) ([]byte, error) {
+	if err := ValidateMonth(k.Month); err != nil {
+		return nil, fmt.Errorf("row month: %w", err)
+	}
+	b := make([]byte, 0, len(k.Month)+len(k.Org)+len(k.Connection)+len(k.Model)+4)
+	b = append(b, k.Month...)
+	b = appendString(b, k.Org)
+	b = appendString(b, k.Connection)
+	return append(b, k.Model...), nil
+}
+
+func decodeRowKey(b []byte) (Key, error) {
+	if len(b) < len(monthLayout) {
+		return Key{}, fmt.Errorf("row key of %d bytes: %w", len(b), errCorrupt)
+	}
+	k := Key{Month: string(b[:len(monthLayout)])}
+	rest := b[len(monthLayout):]
+	var ok bool
+	if k.Org, rest, ok = readString(rest); !ok {
+		return Key{}, fmt.Errorf("row key organization: %w", errCorrupt)
+	}
+	if k.Connection, rest, ok = readString(rest); !ok {
+		return Key{}, fmt.Errorf("row key connection: %w", errCorrupt)
+	}
+	k.Model = string(rest)
+	return k, nil
+}
+
+func encodeConnectionKey(id ConnectionID) []byte {
+	b := make([]byte, 0, len(id.Org)+len(id.Connection)+2)
+	b = appendString(b, id.Org)
+	return append(b, id.Connection...)
+}
+
+func decodeConnectionKey(b []byte) (ConnectionID, error) {
+	org, rest, ok := readString(b)
+	if !ok {
+		return ConnectionID{}, fmt.Errorf("connection key organization: %w", errCorrupt)
+	}
+	return ConnectionID{Org: org, Connection: string(rest)}, nil
+}
+
+func encodeCounters(c Counters) []byte {
+	b := make([]byte, 1, countersSize)
+	b[0] = countersVersion
+	for _, v := range [countersFields]uint64{
+		c.Requests, c.Blocked, c.RateLimited, c.Errors, c.Filtered,
+		c.InputTokens, c.OutputTokens, c.CacheReadTokens, c.CacheWriteTokens, c.ReasoningTokens,
+		c.Cost.Hi, c.Cost.Lo, c.Unpriced, c.UsageMissing,
+		uint64(c.FirstSeen), uint64(c.LastSeen),
+	} {
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+func decodeCounters(b []byte) (Counters, error) {
+	if len(b) == 0 || b[0] != countersVersion {
+		return Counters{}, fmt.Errorf("counters record version %v, expecting %d: %w",
+			firstByte(b), countersVersion, errCorrupt)
+	}
+	if len(b) != countersSize {
+		return Counters{}, fmt.Errorf("counters record of %d bytes, expecting %d: %w",
+			len(b), countersSize, errCorrupt)
+	}
+	var v [countersFields]uint64
+	for i := range v {
+		v[i] = binary.BigEndian.Uint64(b[1+8*i:])
+	}
+	return Counters{
+		Requests: v[0], Blocked: v[1], RateLimited: v[2], Errors: v[3], Filtered: v[4],
+		InputTokens: v[5], OutputTokens: v[6], CacheReadTokens: v[7],
+		CacheWriteTokens: v[8], ReasoningTokens: v[9],
+		Cost:     Amount{Hi: v[10], Lo: v[11]},
+		Unpriced: v[12], UsageMissing: v[13],
+		FirstSeen: int64(v[14]), LastSeen: int64(v[15]),
+	}, nil
+}
+
+func encodeConnectionInfo(info ConnectionInfo) []byte {
+	b := make([]byte, 1, 1+8+len(info.Team)+len(info.CostCenter)+2)
+	b[0] = connectionVersion
+	b = binary.BigEndian.AppendUint64(b, uint64(info.LastSeen))
+	b = appendString(b, info.Team)
+	return append(b, info.CostCenter...)
+}
+
+func decodeConnectionInfo(b []byte) (ConnectionInfo, error) {
+	if len(b) < 9 || b[0] != connectionVersion {
+		return ConnectionInfo{}, fmt.Errorf("connection record version %v of %d bytes, expecting %d: %w",
+			firstByte(b), len(b), connectionVersion, errCorrupt)
+	}
+	info := ConnectionInfo{LastSeen: int64(binary.BigEndian.Uint64(b[1:]))}
+	team, rest, ok := readString(b[9:])
+	if !ok {
+		return ConnectionInfo{}, fmt.Errorf("connection record team: %w", errCorrupt)
+	}
+	info.Team, info.CostCenter = team, string(rest)
+	return info, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// readString reads a uvarint-prefixed string from b and returns the bytes
+// after it.
+func readString(b []byte) (string, []byte, bool) {
+	n, size := binary.Uvarint(b)
+	if size <= 0 || n > uint64(len(b)-size) {
+		return "", nil, false
+	}
+	end := size + int(n)
+	return string(b[size:end]), b[end:], true
+}
+
+func firstByte(b []byte) any {
+	if len(b) == 0 {
+		return "none"
+	}
+	return b[0]
+}

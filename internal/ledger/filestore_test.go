@@ -1,0 +1,126 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/ledger/ledgertest"
+)
+
+func TestFileStoreContract(t *testing.T) {
+	ledgertest.Run(t, func(t *testing.T) func(t *testing.T) ledger.Store {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		return func(t *testing.T) ledger.Store {
+			s, err := ledger.Open(path)
+			require.NoError(t, err)
+			return s
+		}
+	})
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.FileExists(t, path)
+}
+
+func TestOpenSharesHandle(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.db")
+	t.Chdir(dir)
+
+	first, err := ledger.Open(path)
+	require.NoError(t, err)
+	// The same file by a relative name is the same ledger.
+	second, err := ledger.Open("ledger.db")
+	require.NoError(t, err)
+
+	b := ledger.NewBatch()
+	b.Add(ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}, ledger.Counters{Requests: 1})
+	require.NoError(t, first.Commit(context.Background(), b))
+
+	require.NoError(t, first.Close())
+	rows, err := second.Rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err, "the file stays open while a handle is left")
+	assert.Len(t, rows, 1)
+
+	require.NoError(t, second.Close())
+	// The last Close released the file lock: another opener gets it at once.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+}
+
+func TestOpenLockedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	// A bbolt handle outside the ledger's own bookkeeping holds the lock, as
+	// another process would.
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	defer db.Close()
+
+	start := time.Now()
+	_, err = ledger.Open(path, ledger.WithLockTimeout(200*time.Millisecond))
+	require.ErrorContains(t, err, `ledger file "`+path+`" is locked by another process`)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestOpenRejectsOtherFiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, db *bolt.DB)
+		wantErr string
+	}{
+		{
+			name: "unknown format version",
+			prepare: func(t *testing.T, db *bolt.DB) {
+				require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+					meta, err := tx.CreateBucket([]byte("meta"))
+					require.NoError(t, err)
+					return meta.Put([]byte("format"), binary.BigEndian.AppendUint32(nil, 7))
+				}))
+			},
+			wantErr: "unknown format version 7; this build reads version 1",
+		},
+		{
+			name: "bbolt file of another program",
+			prepare: func(t *testing.T, db *bolt.DB) {
+				require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+					_, err := tx.CreateBucket([]byte("sessions"))
+					return err
+				}))
+			},
+			wantErr: "file holds data but no format version; expecting a usage ledger",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ledger.db")
+			db, err := bolt.Open(path, 0o600, nil)
+			require.NoError(t, err)
+			tt.prepare(t, db)
+			require.NoError(t, db.Close())
+
+			_, err = ledger.Open(path)
+			require.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+
+	t.Run("not a bbolt file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		require.NoError(t, os.WriteFile(path, []byte("month,org,requests\n"), 0o600))
+		_, err := ledger.Open(path)
+		require.ErrorContains(t, err, `ledger file "`+path+`"`)
+	})
+}

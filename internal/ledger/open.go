@@ -1,0 +1,114 @@
+package ledger // import "github.com/usageledger/usageledger/internal/ledger"
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Option changes how [Open] opens a file.
+type Option func(*openOptions)
+
+type openOptions struct {
+	lockTimeout time.Duration
+}
+
+// WithLockTimeout sets how long Open waits for another process to release the
+// file; the default is one second.
+func WithLockTimeout(d time.Duration) Option {
+	return func(o *openOptions) { o.lockTimeout = d }
+}
+
+// openFiles holds the files this process has open, by absolute path, so
+// that every component opening the same ledger shares one handle: the file
+// is locked for one process, and a second bbolt handle in the same process
+// would find it locked by the first. The mutex is held while a file opens,
+// which waits at most the lock timeout.
+var openFiles = struct {
+	sync.Mutex
+	byPath map[string]*sharedFile
+}{byPath: make(map[string]*sharedFile)}
+
+type sharedFile struct {
+	store *fileStore
+	users int
+}
+
+// Open opens the ledger file at path, creating it and its directory if
+// missing, and returns a handle to it. If this process already has the file
+// open, Open returns a new handle to the same file and ignores opts; the file
+// closes when the last handle is closed. A file locked by another process
+// fails after the lock timeout.
+func Open(path string, opts ...Option) (Store, error) {
+	o := openOptions{lockTimeout: defaultLockTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger path %q: %w", path, err)
+	}
+
+	openFiles.Lock()
+	defer openFiles.Unlock()
+
+	f, ok := openFiles.byPath[abs]
+	if !ok {
+		fs, err := openFileStore(abs, o.lockTimeout)
+		if err != nil {
+			return nil, err
+		}
+		f = &sharedFile{store: fs}
+		openFiles.byPath[abs] = f
+	}
+	f.users++
+	return &fileHandle{path: abs, file: f}, nil
+}
+
+// fileHandle is one user's handle to a shared file.
+type fileHandle struct {
+	path   string
+	file   *sharedFile
+	closed atomic.Bool
+}
+
+func (h *fileHandle) Commit(ctx context.Context, b *Batch) error {
+	if h.closed.Load() {
+		return fmt.Errorf("ledger file %q: commit: %w", h.path, ErrClosed)
+	}
+	return h.file.store.commit(ctx, b)
+}
+
+func (h *fileHandle) Rows(ctx context.Context, months []string) ([]Row, error) {
+	if h.closed.Load() {
+		return nil, fmt.Errorf("ledger file %q: read rows: %w", h.path, ErrClosed)
+	}
+	return h.file.store.rows(ctx, months)
+}
+
+func (h *fileHandle) Connections(ctx context.Context) ([]Connection, error) {
+	if h.closed.Load() {
+		return nil, fmt.Errorf("ledger file %q: read connections: %w", h.path, ErrClosed)
+	}
+	return h.file.store.connections(ctx)
+}
+
+func (h *fileHandle) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+
+	openFiles.Lock()
+	defer openFiles.Unlock()
+
+	h.file.users--
+	if h.file.users > 0 {
+		return nil
+	}
+	delete(openFiles.byPath, h.path)
+	return h.file.store.close()
+}

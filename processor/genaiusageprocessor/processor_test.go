@@ -1,0 +1,368 @@
+package genaiusageprocessor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/usageledger/usageledger/internal/pricing"
+	"github.com/usageledger/usageledger/internal/usage"
+	"github.com/usageledger/usageledger/processor/genaiusageprocessor/internal/metadatatest"
+)
+
+func TestIsCall(t *testing.T) {
+	tests := []struct {
+		name  string
+		kind  ptrace.SpanKind
+		attrs map[string]any
+		want  bool
+	}{
+		{"chat", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "chat"}, true},
+		{"generate_content", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "generate_content"}, true},
+		{"text_completion", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "text_completion"}, true},
+		{"embeddings", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "embeddings"}, true},
+		{"in-process model", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "chat"}, true},
+		{"remote agent", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "invoke_agent"}, true},
+		{"in-process agent sums its children", ptrace.SpanKindInternal,
+			map[string]any{"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 10}, false},
+		{"execute_tool", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "execute_tool"}, false},
+		{"create_agent", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "create_agent"}, false},
+		{"invoke_workflow", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "invoke_workflow"}, false},
+		{"older span with gen_ai.system", ptrace.SpanKindClient,
+			map[string]any{"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini"}, true},
+		{"older span with provider and response model", ptrace.SpanKindInternal,
+			map[string]any{"gen_ai.provider.name": "openai", "gen_ai.response.model": "gpt-4o-mini"}, true},
+		{"provider without model", ptrace.SpanKindClient, map[string]any{"gen_ai.system": "openai"}, false},
+		{"model without provider", ptrace.SpanKindClient, map[string]any{"gen_ai.request.model": "gpt-4o"}, false},
+		{"empty provider", ptrace.SpanKindClient,
+			map[string]any{"gen_ai.system": "", "gen_ai.request.model": "gpt-4o"}, false},
+		{"HTTP span", ptrace.SpanKindClient, map[string]any{"http.request.method": "POST"}, false},
+		{"no attributes", ptrace.SpanKindClient, map[string]any{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, span := newTraces(t, spanSpec{kind: tt.kind, attrs: tt.attrs})
+			assert.Equal(t, tt.want, isCall(span))
+		})
+	}
+}
+
+func TestIgnoredSpanUntouched(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	for _, attrs := range []map[string]any{
+		{"http.request.method": "POST", "gen_ai.usage.input_tokens": -5},
+		{"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 500},
+		{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+	} {
+		s := spanSpec{kind: ptrace.SpanKindInternal, attrs: attrs, resource: map[string]any{"tenant.id": "acme"}}
+		got, _ := newTraces(t, s)
+		want := ptrace.NewTraces()
+		got.CopyTo(want)
+		_, err := p.processTraces(context.Background(), got)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+}
+
+func TestCountedCallAttributes(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	res := map[string]any{"service.name": "support-bot", "tenant.id": "acme", "team": "support"}
+
+	tests := []struct {
+		name   string
+		spec   spanSpec
+		want   map[string]any
+		absent []string
+	}{
+		{
+			name: "priced chat",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30,
+			})},
+			want: map[string]any{
+				usage.AttrCounted: true, usage.AttrOrg: "acme", usage.AttrConnection: "support-bot/openai",
+				usage.AttrTeam: "support", usage.AttrOutcome: "ok", usage.AttrProvider: "openai",
+				usage.AttrModel: "gpt-4o-mini", usage.AttrInputTokens: int64(120),
+				usage.AttrOutputTokens: int64(30),
+				// 120×150,000 + 30×600,000 = 36,000,000 pUSD = $0.000036.
+				usage.AttrCostPicoUSD: int64(36_000_000), usage.AttrCostUSD: 0.000036,
+			},
+			absent: []string{
+				usage.AttrCostCenter, usage.AttrCacheReadTokens, usage.AttrCacheWriteTokens,
+				usage.AttrReasoningTokens, usage.AttrFiltered, usage.AttrUnpriced,
+				usage.AttrUsageMissing, usage.AttrMalformed,
+			},
+		},
+		{
+			name: "cached and reasoning tokens stay inside their totals",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.usage.input_tokens": 17903, "gen_ai.usage.cache_read.input_tokens": 17817,
+				"gen_ai.usage.output_tokens": 1970, "gen_ai.usage.reasoning.output_tokens": 956,
+			})},
+			want: map[string]any{
+				// Input stays 17,903 (not 17,903+17,817 = 35,720); output stays 1,970.
+				usage.AttrInputTokens: int64(17903), usage.AttrCacheReadTokens: int64(17817),
+				usage.AttrOutputTokens: int64(1970), usage.AttrReasoningTokens: int64(956),
+				// 86×150,000 + 17,817×75,000 + 1,970×600,000
+				// = 12,900,000 + 1,336,275,000 + 1,182,000,000 = 2,531,175,000.
+				usage.AttrCostPicoUSD: int64(2_531_175_000),
+			},
+			absent: []string{usage.AttrCacheWriteTokens},
+		},
+		{
+			name: "anthropic with cache writes",
+			spec: spanSpec{resource: res, attrs: map[string]any{
+				"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+				"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.response.model": "claude-sonnet-4-5-20250929",
+				"gen_ai.usage.input_tokens": 800, "gen_ai.usage.cache_read.input_tokens": 400,
+				"gen_ai.usage.cache_creation.input_tokens": 300, "gen_ai.usage.output_tokens": 25,
+			}},
+			want: map[string]any{
+				usage.AttrConnection: "support-bot/anthropic", usage.AttrModel: "claude-sonnet-4-5",
+				usage.AttrCacheWriteTokens: int64(300),
+				// 100×3,000,000 + 400×300,000 + 300×3,750,000 + 25×15,000,000 = 1,920,000,000.
+				usage.AttrCostPicoUSD: int64(1_920_000_000), usage.AttrCostUSD: 0.00192,
+			},
+		},
+		{
+			name: "unknown model is unpriced, never guessed",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.request.model": "gpt-4o-mini-filter", "gen_ai.usage.input_tokens": 120,
+			})},
+			want:   map[string]any{usage.AttrModel: "gpt-4o-mini-filter", usage.AttrUnpriced: true},
+			absent: []string{usage.AttrCostPicoUSD, usage.AttrCostUSD},
+		},
+		{
+			name: "same model from another provider is unpriced",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.provider.name": "azure.ai.openai", "gen_ai.usage.input_tokens": 1,
+			})},
+			want:   map[string]any{usage.AttrProvider: "azure.ai.openai", usage.AttrUnpriced: true},
+			absent: []string{usage.AttrCostPicoUSD},
+		},
+		{
+			name: "ok call without usage",
+			spec: spanSpec{resource: res, attrs: chat(nil)},
+			want: map[string]any{
+				usage.AttrUsageMissing: true, usage.AttrCostPicoUSD: int64(0),
+			},
+			absent: []string{usage.AttrInputTokens, usage.AttrOutputTokens},
+		},
+		{
+			name: "blocked call costs 0 and is not unpriced",
+			spec: spanSpec{resource: res, status: ptrace.StatusCodeError,
+				message: "400 Request blocked by guardrail policy",
+				attrs:   chat(map[string]any{"gen_ai.request.model": "gpt-4o-mini-blocked"})},
+			want: map[string]any{
+				usage.AttrOutcome: "blocked", usage.AttrCostPicoUSD: int64(0), usage.AttrCostUSD: 0.0,
+				usage.AttrModel: "gpt-4o-mini-blocked",
+			},
+			absent: []string{usage.AttrUnpriced, usage.AttrUsageMissing},
+		},
+		{
+			name: "failed call of an unknown model is unpriced",
+			spec: spanSpec{resource: res, status: ptrace.StatusCodeError, message: "500 upstream",
+				attrs: chat(map[string]any{"gen_ai.request.model": "mystery"})},
+			want:   map[string]any{usage.AttrOutcome: "error", usage.AttrUnpriced: true},
+			absent: []string{usage.AttrUsageMissing},
+		},
+		{
+			name: "no provider and no model",
+			spec: spanSpec{attrs: map[string]any{"gen_ai.operation.name": "chat"}},
+			want: map[string]any{
+				usage.AttrProvider: "unknown", usage.AttrModel: "unknown", usage.AttrOrg: "default",
+				usage.AttrConnection: "unknown/unknown", usage.AttrUnpriced: true,
+				usage.AttrUsageMissing: true,
+			},
+		},
+		{
+			name: "malformed value is ignored and flagged",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.usage.input_tokens": -120, "gen_ai.usage.output_tokens": 30,
+			})},
+			want: map[string]any{
+				usage.AttrMalformed: true, usage.AttrInputTokens: int64(0), usage.AttrOutputTokens: int64(30),
+				// 30×600,000 = 18,000,000.
+				usage.AttrCostPicoUSD: int64(18_000_000),
+			},
+		},
+		{
+			name: "unreadable value under a standard name is replaced by the normalized count",
+			spec: spanSpec{resource: res, attrs: chat(map[string]any{
+				"gen_ai.usage.input_tokens": 50, "gen_ai.usage.cache_read.input_tokens": []any{"20"},
+			})},
+			want: map[string]any{
+				usage.AttrMalformed: true, usage.AttrInputTokens: int64(50),
+				usage.AttrCacheReadTokens: int64(0),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := process(t, p, tt.spec)
+			for k, v := range tt.want {
+				assert.Equal(t, v, got[k], k)
+			}
+			for _, k := range tt.absent {
+				assert.NotContains(t, got, k)
+			}
+		})
+	}
+}
+
+func TestPricedAtEndTime(t *testing.T) {
+	table, err := pricing.Load([]byte(`
+version: 1
+prices:
+  - {provider: openai, model: m, effective: 2026-01-01, input: 1, output: 1,
+     source: {url: https://example.com, read: 2026-01-01}}
+  - {provider: openai, model: m, effective: 2026-12-03, input: 2, output: 2,
+     source: {url: https://example.com, read: 2026-12-01}}
+`))
+	require.NoError(t, err)
+	p := newTestProcessor(t, nil)
+	p.prices = table
+
+	// testEnd is on 2026-12-03: 10 input tokens at 2,000,000 pUSD = 20,000,000.
+	got := process(t, p, spanSpec{attrs: chat(map[string]any{
+		"gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 10,
+	})})
+	assert.Equal(t, int64(20_000_000), got[usage.AttrCostPicoUSD])
+}
+
+func TestEndTime(t *testing.T) {
+	at := func(start, end time.Time) ptrace.Span {
+		span := ptrace.NewSpan()
+		if !start.IsZero() {
+			span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+		}
+		if !end.IsZero() {
+			span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+		}
+		return span
+	}
+	start := testEnd.Add(-time.Second)
+	assert.Equal(t, testEnd, endTime(at(start, testEnd)))
+	assert.Equal(t, start, endTime(at(start, time.Time{})))
+	// A span dated before 2000 is priced when it is processed, as the ledger
+	// books it at its arrival.
+	before := time.Now()
+	got := endTime(at(time.Time{}, time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)))
+	assert.False(t, got.Before(before))
+	got = endTime(at(time.Time{}, time.Time{}))
+	assert.False(t, got.Before(before))
+}
+
+func TestCostOverflowIsMalformed(t *testing.T) {
+	// 1e9 output tokens at 1e12 pUSD ($1e6 per million) each is 1e21 pUSD,
+	// more than an int64 holds.
+	table, err := pricing.Load([]byte(`
+version: 1
+prices:
+  - {provider: openai, model: m, effective: 2020-01-01, input: 1, output: 1000000,
+     source: {url: https://example.com, read: 2020-01-01}}
+`))
+	require.NoError(t, err)
+	p := newTestProcessor(t, nil)
+	p.prices = table
+
+	got := process(t, p, spanSpec{attrs: chat(map[string]any{
+		"gen_ai.request.model": "m", "gen_ai.usage.output_tokens": 1_000_000_000,
+	})})
+	assert.Equal(t, true, got[usage.AttrMalformed])
+	assert.Equal(t, true, got[usage.AttrUnpriced])
+	assert.NotContains(t, got, usage.AttrCostPicoUSD)
+	assert.Equal(t, int64(1_000_000_000), got[usage.AttrOutputTokens])
+}
+
+func TestAlreadyCountedPassesUnchanged(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	// A collector in front already counted this span; its values are trusted
+	// even though they would not be derived again the same way here.
+	s := spanSpec{attrs: chat(map[string]any{
+		usage.AttrCounted: true, usage.AttrOrg: "upstream-org",
+		"gen_ai.usage.input_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 99,
+	})}
+	got, _ := newTraces(t, s)
+	want := ptrace.NewTraces()
+	got.CopyTo(want)
+	_, err := p.processTraces(context.Background(), got)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+func TestProcessTwiceIsIdempotent(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	td, span := newTraces(t, spanSpec{
+		resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
+		attrs: chat(map[string]any{
+			"gen_ai.usage.prompt_tokens": 100, "gen_ai.usage.cache_read.input_tokens": 150,
+			"gen_ai.usage.output_tokens": "40", "gen_ai.usage.reasoning.output_tokens": 2.5,
+		}),
+	})
+	_, err := p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	first := span.Attributes().AsRaw()
+
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	assert.Equal(t, first, span.Attributes().AsRaw())
+	// The first pass raised input to its cache part (150 > 100) and ignored
+	// the fractional reasoning count.
+	assert.Equal(t, int64(150), first[usage.AttrInputTokens])
+	assert.Equal(t, int64(40), first[usage.AttrOutputTokens])
+	assert.Equal(t, true, first[usage.AttrMalformed])
+}
+
+func TestSelfMetrics(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	prices, err := pricing.Builtin()
+	require.NoError(t, err)
+	p, err := newUsageProcessor(metadatatest.NewSettings(tel), createDefaultConfig().(*Config), prices)
+	require.NoError(t, err)
+
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	add := func(attrs map[string]any, status ptrace.StatusCode, message string) {
+		s := spans.AppendEmpty()
+		require.NoError(t, s.Attributes().FromRaw(attrs))
+		s.Status().SetCode(status)
+		s.Status().SetMessage(message)
+	}
+	add(chat(map[string]any{"gen_ai.usage.input_tokens": 1}), ptrace.StatusCodeUnset, "")
+	add(chat(map[string]any{"gen_ai.usage.input_tokens": true}), ptrace.StatusCodeUnset, "")
+	add(chat(map[string]any{"gen_ai.request.model": "nope"}), ptrace.StatusCodeUnset, "")
+	add(chat(nil), ptrace.StatusCodeError, "429 Too Many Requests")
+	add(map[string]any{"http.request.method": "GET"}, ptrace.StatusCodeUnset, "")
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	require.NoError(t, p.shutdown(context.Background()))
+
+	// Four calls: three ok (one malformed, one unpriced) and one rate-limited;
+	// the HTTP span is not a call.
+	metadatatest.AssertEqualProcessorGenaiusageCallsCounted(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 3, Attributes: attribute.NewSet(attribute.String("outcome", "ok"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("outcome", "rate_limited"))},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiusageSpansMalformed(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiusageCallsUnpriced(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1},
+	}, metricdatatest.IgnoreTimestamp())
+}
+
+func TestShutdownTwice(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	require.NoError(t, p.shutdown(context.Background()))
+}

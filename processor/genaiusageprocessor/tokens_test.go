@@ -1,0 +1,173 @@
+package genaiusageprocessor
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/usageledger/usageledger/internal/pricing"
+)
+
+func TestParseCount(t *testing.T) {
+	f := func(raw any, want int64, wantOK bool) {
+		t.Helper()
+		v := pcommon.NewValueEmpty()
+		require.NoError(t, v.FromRaw(raw))
+		got, ok := parseCount(v)
+		assert.Equal(t, wantOK, ok, "%#v", raw)
+		if wantOK {
+			assert.Equal(t, want, got, "%#v", raw)
+		}
+	}
+	// Readable counts.
+	f(int64(0), 0, true)
+	f(int64(120), 120, true)
+	f(int64(1_000_000_000), 1_000_000_000, true)
+	f(120.0, 120, true)
+	f(1e9, 1_000_000_000, true)
+	f("120", 120, true)
+	f("0", 0, true)
+	// Everything else is not a count.
+	f(int64(-1), 0, false)
+	f(int64(1_000_000_001), 0, false)
+	f(int64(math.MaxInt64), 0, false)
+	f(12.5, 0, false)
+	f(-3.0, 0, false)
+	f(1e9+1, 0, false)
+	f(math.NaN(), 0, false)
+	f(math.Inf(1), 0, false)
+	f("12.5", 0, false)
+	f("-4", 0, false)
+	f("1e3", 0, false)
+	f(" 12", 0, false)
+	f("many", 0, false)
+	f("", 0, false)
+	f("99999999999999999999", 0, false)
+	f(true, 0, false)
+	f([]any{int64(1)}, 0, false)
+	f(map[string]any{"n": int64(1)}, 0, false)
+	f([]byte{1}, 0, false)
+	f(nil, 0, false)
+}
+
+func TestReadUsage(t *testing.T) {
+	tests := []struct {
+		name          string
+		attrs         map[string]any
+		want          pricing.Tokens
+		wantUsage     bool
+		wantMalformed bool
+	}{
+		{
+			name: "cache reads are already inside input",
+			// 17,903 reported input includes the 17,817 cache reads: 17,903, not 35,720.
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": 17903, "gen_ai.usage.cache_read.input_tokens": 17817,
+			},
+			want:      pricing.Tokens{Input: 17903, CacheRead: 17817},
+			wantUsage: true,
+		},
+		{
+			name: "reasoning is already inside output",
+			// 1,970 reported output includes the 956 reasoning tokens: 1,970.
+			attrs: map[string]any{
+				"gen_ai.usage.output_tokens": 1970, "gen_ai.usage.reasoning.output_tokens": 956,
+			},
+			want:      pricing.Tokens{Output: 1970, Reasoning: 956},
+			wantUsage: true,
+		},
+		{
+			name: "deprecated names",
+			attrs: map[string]any{
+				"gen_ai.usage.prompt_tokens": 120, "gen_ai.usage.completion_tokens": 30,
+			},
+			want:      pricing.Tokens{Input: 120, Output: 30},
+			wantUsage: true,
+		},
+		{
+			name: "current name wins over deprecated, never added",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": 120, "gen_ai.usage.prompt_tokens": 120,
+				"gen_ai.usage.output_tokens": 30, "gen_ai.usage.completion_tokens": 31,
+			},
+			want:      pricing.Tokens{Input: 120, Output: 30},
+			wantUsage: true,
+		},
+		{
+			name: "malformed current name falls back to deprecated",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": "lots", "gen_ai.usage.prompt_tokens": 120,
+			},
+			want:          pricing.Tokens{Input: 120},
+			wantUsage:     true,
+			wantMalformed: true,
+		},
+		{
+			name: "total smaller than its parts is raised to their sum",
+			// Reported input 100 < cache read 400 + cache write 300, so input = 700;
+			// reported output 5 < reasoning 9, so output = 9.
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens":                100,
+				"gen_ai.usage.cache_read.input_tokens":     400,
+				"gen_ai.usage.cache_creation.input_tokens": 300,
+				"gen_ai.usage.output_tokens":               5,
+				"gen_ai.usage.reasoning.output_tokens":     9,
+			},
+			want:      pricing.Tokens{Input: 700, Output: 9, CacheRead: 400, CacheWrite: 300, Reasoning: 9},
+			wantUsage: true,
+		},
+		{
+			name: "newer cache_write spelling",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": 500, "gen_ai.usage.cache_write.input_tokens": 200,
+			},
+			want:      pricing.Tokens{Input: 500, CacheWrite: 200},
+			wantUsage: true,
+		},
+		{
+			name: "cache_creation wins over cache_write",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens":                500,
+				"gen_ai.usage.cache_creation.input_tokens": 200,
+				"gen_ai.usage.cache_write.input_tokens":    200,
+			},
+			want:      pricing.Tokens{Input: 500, CacheWrite: 200},
+			wantUsage: true,
+		},
+		{
+			name: "numbers as doubles and strings",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": 120.0, "gen_ai.usage.output_tokens": "30",
+			},
+			want:      pricing.Tokens{Input: 120, Output: 30},
+			wantUsage: true,
+		},
+		{
+			name:  "no usage",
+			attrs: map[string]any{"gen_ai.request.model": "gpt-4o"},
+		},
+		{
+			name: "only malformed values is no usage",
+			attrs: map[string]any{
+				"gen_ai.usage.input_tokens": -1, "gen_ai.usage.output_tokens": 2.5,
+				"gen_ai.usage.cache_read.input_tokens":     true,
+				"gen_ai.usage.reasoning.output_tokens":     []any{"x"},
+				"gen_ai.usage.cache_creation.input_tokens": map[string]any{},
+			},
+			wantMalformed: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attrs := pcommon.NewMap()
+			require.NoError(t, attrs.FromRaw(tt.attrs))
+			reported, malformed := readUsage(attrs)
+			assert.Equal(t, tt.want, reported.normalized())
+			assert.Equal(t, tt.wantUsage, reported.any())
+			assert.Equal(t, tt.wantMalformed, malformed)
+		})
+	}
+}
