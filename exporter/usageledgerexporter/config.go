@@ -46,6 +46,9 @@ type Config struct {
 	// back-fills and tests.
 	PinnedMonths []string `mapstructure:"pinned_months"`
 
+	// Budgets are monthly USD budgets per organization and connection.
+	Budgets BudgetsConfig `mapstructure:"budgets"`
+
 	// TimeoutConfig bounds one commit; default 5s.
 	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
 

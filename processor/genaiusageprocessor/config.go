@@ -42,6 +42,9 @@ type Config struct {
 	TeamKeys       []string `mapstructure:"team_keys"`
 	CostCenterKeys []string `mapstructure:"cost_center_keys"`
 
+	// Pricing says which prices calls are charged at.
+	Pricing PricingConfig `mapstructure:"pricing"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }

@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
-	"github.com/usageledger/usageledger/internal/pricing"
 	"github.com/usageledger/usageledger/processor/genaiusageprocessor/internal/metadata"
 )
 
@@ -44,11 +43,12 @@ func createTraces(
 	cfg component.Config,
 	nextConsumer consumer.Traces,
 ) (processor.Traces, error) {
-	prices, err := pricing.Builtin()
+	pcfg := cfg.(*Config)
+	prices, err := pcfg.Pricing.load()
 	if err != nil {
-		return nil, fmt.Errorf("genaiusage: cannot load the built-in price table: %w", err)
+		return nil, fmt.Errorf("genaiusage: %w", err)
 	}
-	p, err := newUsageProcessor(set, cfg.(*Config), prices)
+	p, err := newUsageProcessor(set, pcfg, prices)
 	if err != nil {
 		return nil, err
 	}
