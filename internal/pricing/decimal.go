@@ -5,24 +5,46 @@ import (
 	"math"
 )
 
-// picoUSDPerTokenPerUSDPerMillion converts a price in USD per million tokens
-// to picodollars per token: 1e12 / 1e6.
-const picoUSDPerTokenPerUSDPerMillion = 1_000_000
+// A price file quotes token prices in USD per million tokens and call prices
+// in USD per thousand calls. One USD per million tokens is 1e12 / 1e6 =
+// 1,000,000 picodollars per token; one USD per thousand calls is 1e12 / 1e3 =
+// 1,000,000,000 picodollars per call.
+const (
+	perMillionTokens = 1_000_000
+	perThousandCalls = 1_000_000_000
+)
 
-// maxFractionDigits is the most decimals a price in USD per million tokens can
-// have and still be a whole number of picodollars per token.
-const maxFractionDigits = 6
+// unit says how a decimal price in a file turns into whole picodollars.
+type unit struct {
+	// scale is the number of picodollars in one unit of the file's amount.
+	scale int64
+	// digits is the most decimals an amount can have and still be a whole
+	// number of picodollars: log10(scale).
+	digits int
+	// example is shown in errors, e.g. "USD per million tokens, e.g. 0.15".
+	example string
+}
 
-// maxWholeUSDPerMillion keeps a parsed price, fraction included, in an int64.
-const maxWholeUSDPerMillion = (math.MaxInt64 - 999_999) / picoUSDPerTokenPerUSDPerMillion
+var (
+	tokenUnit = unit{scale: perMillionTokens, digits: 6, example: "USD per million tokens, e.g. 0.15"}
+	callUnit  = unit{scale: perThousandCalls, digits: 9, example: "USD per thousand calls, e.g. 10"}
+)
 
 // parsePerMillion reads text, a non-negative decimal number of USD per
 // million tokens such as "0.075" or "3", into picodollars per token without
 // going through floating point. field names the price in errors.
 func parsePerMillion(field, text string) (int64, error) {
+	return tokenUnit.parse(field, text)
+}
+
+// parse reads text, a non-negative plain decimal number, into whole
+// picodollars. A price with more decimals than the unit can hold is rejected
+// rather than rounded: every sum of such prices must stay exact.
+func (u unit) parse(field, text string) (int64, error) {
 	if text == "" {
-		return 0, fmt.Errorf("'%s' is missing; expecting USD per million tokens, e.g. 0.15", field)
+		return 0, fmt.Errorf("'%s' is missing; expecting %s", field, u.example)
 	}
+	maxWhole := (math.MaxInt64 - (u.scale - 1)) / u.scale
 	var whole, frac int64
 	fracDigits := 0
 	seenDot, seenDigit := false, false
@@ -34,30 +56,27 @@ func parsePerMillion(field, text string) (int64, error) {
 		case c >= '0' && c <= '9' && !seenDot:
 			seenDigit = true
 			whole = whole*10 + int64(c-'0')
-			if whole > maxWholeUSDPerMillion {
-				return 0, fmt.Errorf("'%s' %q is too large; expecting at most %d",
-					field, text, maxWholeUSDPerMillion)
+			if whole > maxWhole {
+				return 0, fmt.Errorf("'%s' %q is too large; expecting at most %d", field, text, maxWhole)
 			}
 		case c >= '0' && c <= '9':
 			seenDigit = true
 			fracDigits++
-			if fracDigits > maxFractionDigits {
+			if fracDigits > u.digits {
 				return 0, fmt.Errorf("'%s' %q has more than %d decimals; "+
-					"a price must be a whole number of picodollars per token",
-					field, text, maxFractionDigits)
+					"a price must be a whole number of picodollars", field, text, u.digits)
 			}
 			frac = frac*10 + int64(c-'0')
 		default:
-			return 0, fmt.Errorf("'%s' %q is not a plain decimal number; "+
-				"expecting USD per million tokens, e.g. 0.15", field, text)
+			return 0, fmt.Errorf("'%s' %q is not a plain decimal number; expecting %s",
+				field, text, u.example)
 		}
 	}
 	if !seenDigit {
-		return 0, fmt.Errorf("'%s' %q has no digits; expecting USD per million tokens, e.g. 0.15",
-			field, text)
+		return 0, fmt.Errorf("'%s' %q has no digits; expecting %s", field, text, u.example)
 	}
-	for ; fracDigits < maxFractionDigits; fracDigits++ {
+	for ; fracDigits < u.digits; fracDigits++ {
 		frac *= 10
 	}
-	return whole*picoUSDPerTokenPerUSDPerMillion + frac, nil
+	return whole*u.scale + frac, nil
 }

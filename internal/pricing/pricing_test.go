@@ -49,9 +49,9 @@ func TestParsePerMillionRejects(t *testing.T) {
 }
 
 func TestCost(t *testing.T) {
-	gpt4oMini := Price{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000, Output: 600_000}
-	embedding := Price{Input: 20_000, CacheRead: 20_000, CacheWrite: 20_000}
-	sonnet := Price{Input: 3_000_000, CacheRead: 300_000, CacheWrite: 3_750_000, Output: 15_000_000}
+	gpt4oMini := Price{Rates: Rates{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000, Output: 600_000}}
+	embedding := Price{Rates: Rates{Input: 20_000, CacheRead: 20_000, CacheWrite: 20_000}}
+	sonnet := Price{Rates: Rates{Input: 3_000_000, CacheRead: 300_000, CacheWrite: 3_750_000, Output: 15_000_000}}
 
 	f := func(p Price, tok Tokens, want int64) {
 		t.Helper()
@@ -77,18 +77,18 @@ func TestCost(t *testing.T) {
 }
 
 func TestCostRejects(t *testing.T) {
-	p := Price{Input: 1, CacheRead: 1, CacheWrite: 1, Output: 1}
+	p := Price{Rates: Rates{Input: 1, CacheRead: 1, CacheWrite: 1, Output: 1}}
 	_, err := p.Cost(Tokens{Input: 10, CacheRead: 8, CacheWrite: 3})
 	require.ErrorIs(t, err, ErrInconsistentTokens)
 	_, err = p.Cost(Tokens{Input: -1})
 	require.ErrorIs(t, err, ErrInconsistentTokens)
 
 	// 3 × (MaxInt64/2) does not fit.
-	huge := Price{Input: math.MaxInt64 / 2}
+	huge := Price{Rates: Rates{Input: math.MaxInt64 / 2}}
 	_, err = huge.Cost(Tokens{Input: 3})
 	require.ErrorIs(t, err, ErrCostOverflow)
 	// Each part fits, their sum does not: (MaxInt64/2+1) × 2 > MaxInt64.
-	half := Price{Input: math.MaxInt64/2 + 1, Output: math.MaxInt64/2 + 1}
+	half := Price{Rates: Rates{Input: math.MaxInt64/2 + 1, Output: math.MaxInt64/2 + 1}}
 	_, err = half.Cost(Tokens{Input: 1, Output: 1})
 	require.ErrorIs(t, err, ErrCostOverflow)
 }
@@ -154,10 +154,19 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 	table, err := Builtin()
 	require.NoError(t, err)
 	at := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
-	provider, model, unknown := "openai", "gpt-4o-mini", "gpt-4o-mini-filter"
+	names := [][2]string{
+		{"openai", "gpt-4o-mini"},
+		{"openai", "gpt-4o-mini-filter"},
+		{"openai", "openai/gpt-4o"},
+		{"anthropic", "claude-sonnet-4-5-20250929"},
+		{"aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"},
+		{"gcp.vertex_ai", "claude-sonnet-4-5@20250929"},
+		{"azure.ai.openai", "gpt-4o"},
+	}
 	allocs := testing.AllocsPerRun(100, func() {
-		table.Lookup(provider, model, at)
-		table.Lookup(provider, unknown, at)
+		for _, n := range names {
+			table.Lookup(n[0], n[1], at)
+		}
 	})
 	assert.Zero(t, allocs)
 }
@@ -167,33 +176,44 @@ func TestBuiltin(t *testing.T) {
 	require.NoError(t, err)
 	at := time.Date(2026, 12, 3, 17, 16, 31, 0, time.UTC)
 
+	// Per-token prices are the dataset's USD per million tokens × 1,000,000;
+	// a cache price the dataset leaves out is the input price.
 	tests := []struct {
 		provider, model string
-		want            Price
+		want            Rates
 	}{
-		// Per-token prices are USD per million tokens × 1,000,000.
-		{"openai", "gpt-4o-mini", Price{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000, Output: 600_000}},
-		{"openai", "gpt-4o-mini-2024-07-18", Price{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000, Output: 600_000}},
-		{"openai", "gpt-4o", Price{Input: 2_500_000, CacheRead: 1_250_000, CacheWrite: 2_500_000, Output: 10_000_000}},
-		{"openai", "text-embedding-3-small", Price{Input: 20_000, CacheRead: 20_000, CacheWrite: 20_000}},
-		{"anthropic", "claude-sonnet-4-5", Price{Input: 3_000_000, CacheRead: 300_000, CacheWrite: 3_750_000, Output: 15_000_000}},
-		{"anthropic", "claude-haiku-4-5", Price{Input: 1_000_000, CacheRead: 100_000, CacheWrite: 1_250_000, Output: 5_000_000}},
-		{"gcp.gemini", "gemini-2.5-pro", Price{Input: 1_250_000, CacheRead: 310_000, CacheWrite: 1_250_000, Output: 10_000_000}},
+		// gpt-4o-mini: $0.15 / $0.60, cache read $0.075.
+		{"openai", "gpt-4o-mini", Rates{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000,
+			CacheWrite1h: 150_000, Output: 600_000}},
+		{"openai", "gpt-4o-mini-2024-07-18", Rates{Input: 150_000, CacheRead: 75_000, CacheWrite: 150_000,
+			CacheWrite1h: 150_000, Output: 600_000}},
+		// gpt-4o: $2.50 / $10, cache read $1.25.
+		{"openai", "gpt-4o", Rates{Input: 2_500_000, CacheRead: 1_250_000, CacheWrite: 2_500_000,
+			CacheWrite1h: 2_500_000, Output: 10_000_000}},
+		// text-embedding-3-small: $0.02 input, no output price.
+		{"openai", "text-embedding-3-small", Rates{Input: 20_000, CacheRead: 20_000, CacheWrite: 20_000,
+			CacheWrite1h: 20_000}},
+		// claude-sonnet-4-5: $3 / $15, cache read $0.30, 5-minute write $3.75, 1-hour write $6.
+		{"anthropic", "claude-sonnet-4-5", Rates{Input: 3_000_000, CacheRead: 300_000, CacheWrite: 3_750_000,
+			CacheWrite1h: 6_000_000, Output: 15_000_000}},
+		// claude-haiku-4-5: $1 / $5, cache read $0.10, writes $1.25 and $2.
+		{"anthropic", "claude-haiku-4-5", Rates{Input: 1_000_000, CacheRead: 100_000, CacheWrite: 1_250_000,
+			CacheWrite1h: 2_000_000, Output: 5_000_000}},
+		// gemini-2.5-pro up to 200K input tokens: $1.25 / $10, cache read $0.125.
+		{"gcp.gemini", "gemini-2.5-pro", Rates{Input: 1_250_000, CacheRead: 125_000, CacheWrite: 1_250_000,
+			CacheWrite1h: 1_250_000, Output: 10_000_000}},
 	}
 	for _, tt := range tests {
 		p, ok := table.Lookup(tt.provider, tt.model, at)
 		require.True(t, ok, "%s %s", tt.provider, tt.model)
-		assert.Equal(t, tt.want.Input, p.Input, tt.model)
-		assert.Equal(t, tt.want.CacheRead, p.CacheRead, tt.model)
-		assert.Equal(t, tt.want.CacheWrite, p.CacheWrite, tt.model)
-		assert.Equal(t, tt.want.Output, p.Output, tt.model)
+		assert.Equal(t, tt.want, p.Rates, tt.model)
 		assert.NotEmpty(t, p.Source)
 	}
 
 	for _, unknown := range [][2]string{
-		{"openai", "gpt-4o-mini-filter"}, // never guessed into gpt-4o-mini
-		{"azure.ai.openai", "gpt-4o-mini"},
-		{"openai", "GPT-4O-MINI"},
+		{"openai", "gpt-4o-mini-filter"},     // never guessed into gpt-4o-mini
+		{"openai", "gpt-4o-mini-2031-01-01"}, // the dataset lists gpt-4o-mini's snapshots one by one
+		{"my-gateway", "gpt-4o-mini"},        // a provider the table does not know
 	} {
 		_, ok := table.Lookup(unknown[0], unknown[1], at)
 		assert.False(t, ok, "%v", unknown)
