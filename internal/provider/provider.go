@@ -39,6 +39,40 @@ var formerNames = map[string]string{
 	"gemini":          "gcp.gemini",
 	"vertex_ai":       "gcp.vertex_ai",
 	"mistralai":       "mistral_ai",
+
+	// Dialect spellings: OpenInference llm.provider and llm.system, LiteLLM's
+	// custom_llm_provider, the Vercel AI SDK's provider ids.
+	"azure":                "azure.ai.openai",
+	"azure_ai":             "azure.ai.inference",
+	"bedrock":              "aws.bedrock",
+	"amazon-bedrock":       "aws.bedrock",
+	"aws":                  "aws.bedrock",
+	"vertexai":             "gcp.vertex_ai",
+	"google.vertex":        "gcp.vertex_ai",
+	"google.generative-ai": "gcp.gemini",
+	"google":               "gcp.gemini",
+	"mistral":              "mistral_ai",
+	"watsonx":              "ibm.watsonx.ai",
+	"moonshot":             "moonshot_ai",
+}
+
+// frameworks are names that instrumentations of agent frameworks write
+// where a provider belongs (Strands sets gen_ai.system to "strands-agents"
+// on every span). They say nothing about who served the call.
+var frameworks = map[string]struct{}{
+	"strands-agents":  {},
+	"strands":         {},
+	"langchain":       {},
+	"langgraph":       {},
+	"llama_index":     {},
+	"llamaindex":      {},
+	"crewai":          {},
+	"pydantic-ai":     {},
+	"pydantic_ai":     {},
+	"semantic_kernel": {},
+	"autogen":         {},
+	"haystack":        {},
+	"spring_ai":       {},
 }
 
 // Normalize returns the well-known name of the provider an instrumentation
@@ -46,7 +80,8 @@ var formerNames = map[string]string{
 // "xai", "gemini", ...) to the current ones, and maps a known provider followed
 // by an API suffix ("openai.chat", "anthropic.messages") to that provider.
 // A name it does not know is returned lower-cased and otherwise as reported;
-// an empty name is [Unknown].
+// an empty name, and the name of an agent framework ("strands-agents"), is
+// [Unknown].
 //
 // Normalize does not allocate when name is already lower case.
 func Normalize(name string) string {
@@ -60,6 +95,9 @@ func Normalize(name string) string {
 	}
 	if current, ok := formerNames[name]; ok {
 		return current
+	}
+	if _, ok := frameworks[name]; ok {
+		return Unknown
 	}
 	// "openai.chat", "openai.responses", "anthropic.messages": the longest
 	// known prefix before a dot wins, so "azure.ai.openai.chat" stays Azure.
@@ -81,6 +119,45 @@ func Normalize(name string) string {
 // IsNormalized reports whether name is already in the form Normalize returns.
 func IsNormalized(name string) bool {
 	return name != "" && Normalize(name) == name
+}
+
+// hosts maps the API host of a provider to its well-known name, for calls
+// whose span names no provider but the server it called.
+var hosts = map[string]string{
+	"api.openai.com":                    "openai",
+	"api.anthropic.com":                 "anthropic",
+	"generativelanguage.googleapis.com": "gcp.gemini",
+	"api.mistral.ai":                    "mistral_ai",
+	"api.cohere.com":                    "cohere",
+	"api.cohere.ai":                     "cohere",
+	"api.groq.com":                      "groq",
+	"api.deepseek.com":                  "deepseek",
+	"api.x.ai":                          "x_ai",
+	"api.perplexity.ai":                 "perplexity",
+	"api.moonshot.ai":                   "moonshot_ai",
+}
+
+// FromServer returns the provider serving the API at host (a server.address
+// value), or [Unknown]. Besides the hosts of the public APIs it knows the
+// regional hosts of AWS Bedrock ("bedrock-runtime.<region>.amazonaws.com"),
+// Azure OpenAI ("<resource>.openai.azure.com") and Vertex AI
+// ("<region>-aiplatform.googleapis.com"). FromServer does not allocate when
+// host is lower case.
+func FromServer(host string) string {
+	host = lower(strings.TrimSpace(host))
+	if p, ok := hosts[host]; ok {
+		return p
+	}
+	switch {
+	case strings.HasPrefix(host, "bedrock-runtime.") && strings.HasSuffix(host, ".amazonaws.com"),
+		strings.HasPrefix(host, "bedrock-agent-runtime.") && strings.HasSuffix(host, ".amazonaws.com"):
+		return "aws.bedrock"
+	case strings.HasSuffix(host, ".openai.azure.com"):
+		return "azure.ai.openai"
+	case strings.HasSuffix(host, "aiplatform.googleapis.com"):
+		return "gcp.vertex_ai"
+	}
+	return Unknown
 }
 
 // lower returns s in lower case, without allocating when it already is.

@@ -34,6 +34,18 @@ func TestNormalize(t *testing.T) {
 	f("anthropic.messages", "anthropic")
 	f("azure.ai.openai.chat", "azure.ai.openai")
 	f("az.ai.openai.chat", "azure.ai.openai")
+	// Dialect spellings: OpenInference llm.provider, LiteLLM's
+	// custom_llm_provider, the Vercel AI SDK's provider ids.
+	f("azure", "azure.ai.openai")
+	f("bedrock", "aws.bedrock")
+	f("amazon-bedrock", "aws.bedrock")
+	f("vertex_ai", "gcp.vertex_ai")
+	f("google.vertex.chat", "gcp.vertex_ai")
+	f("google.generative-ai", "gcp.gemini")
+	f("mistral", "mistral_ai")
+	// An agent framework is not a provider.
+	f("strands-agents", Unknown)
+	f("LangChain", Unknown)
 	// Unknown names stay as reported, lower-cased; nothing reported is unknown.
 	f("my-gateway", "my-gateway")
 	f("Acme.LLM", "acme.llm")
@@ -58,4 +70,22 @@ func TestNormalizeDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+func TestFromServer(t *testing.T) {
+	f := func(host, want string) {
+		t.Helper()
+		assert.Equal(t, want, FromServer(host), "FromServer(%q)", host)
+	}
+	f("api.openai.com", "openai")
+	f("API.Anthropic.com", "anthropic")
+	f("bedrock-runtime.us-east-1.amazonaws.com", "aws.bedrock")
+	f("bedrock-agent-runtime.eu-west-1.amazonaws.com", "aws.bedrock")
+	f("s3.amazonaws.com", Unknown)
+	f("contoso.openai.azure.com", "azure.ai.openai")
+	f("us-central1-aiplatform.googleapis.com", "gcp.vertex_ai")
+	f("generativelanguage.googleapis.com", "gcp.gemini")
+	f("localhost", Unknown)
+	f("", Unknown)
+	assert.Zero(t, testing.AllocsPerRun(10, func() { FromServer("bedrock-runtime.us-east-1.amazonaws.com") }))
 }

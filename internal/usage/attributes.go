@@ -37,6 +37,12 @@ const (
 	// AttrModel is the canonical model the price table matched, or the model
 	// as reported when no price matched.
 	AttrModel = "usageledger.model"
+	// AttrCallKind says what was called: one of the [CallKind] values.
+	AttrCallKind = "usageledger.call_kind"
+	// AttrTarget is the resource end of the connection of a tool or MCP
+	// call: "tool:<name>" for a tool, "mcp:<server>" for an MCP server. A
+	// model call or remote agent has none: its target is [AttrProvider].
+	AttrTarget = "usageledger.target"
 
 	// AttrCostPicoUSD is the exact cost of the call in picodollars
 	// (1e-12 USD), as an int. It is absent when the call is unpriced.
@@ -48,6 +54,41 @@ const (
 	// AttrMalformed is true when a usage attribute had a value that could not
 	// be read (wrong type, negative, absurdly large); it was ignored.
 	AttrMalformed = "usageledger.malformed"
+	// AttrUsageEstimated is true when the instrumentation says its token
+	// counts are an estimate rather than the provider's own figures.
+	AttrUsageEstimated = "usageledger.usage_estimated"
+
+	// AttrAdjustedCount is present, as a double greater than 1, on a call
+	// whose span survived head sampling upstream: it stands for that many
+	// calls (the inverse of its sampling probability, from the W3C
+	// tracestate "ot=th:" threshold). The counts written on the span are
+	// those of the one call; the ledger multiplies requests, tokens and
+	// cost by the adjusted count. AttrSampled is true on such a span.
+	AttrAdjustedCount = "usageledger.adjusted_count"
+	AttrSampled       = "usageledger.sampled"
+
+	// AttrDuplicate is true on a span that records a call another span
+	// already counts (a framework's wrapper around the provider SDK's span,
+	// a gateway's span beside the client's). It is not counted, now or by a
+	// collector further on.
+	AttrDuplicate = "usageledger.duplicate"
+)
+
+// CallKind says what a counted call called.
+type CallKind string
+
+const (
+	// CallModel is one model inference (chat, completion, content generation).
+	CallModel CallKind = "model"
+	// CallEmbedding is one embeddings request.
+	CallEmbedding CallKind = "embedding"
+	// CallAgent is one invocation of a remote agent (OpenAI Assistants,
+	// Bedrock Agents).
+	CallAgent CallKind = "agent"
+	// CallTool is one execution of a tool.
+	CallTool CallKind = "tool"
+	// CallMCP is one MCP tools/call request from a client to a server.
+	CallMCP CallKind = "mcp"
 )
 
 // Standard attributes the processor writes with normalized values: input
@@ -58,6 +99,13 @@ const (
 	AttrCacheReadTokens  = "gen_ai.usage.cache_read.input_tokens"
 	AttrCacheWriteTokens = "gen_ai.usage.cache_creation.input_tokens"
 	AttrReasoningTokens  = "gen_ai.usage.reasoning.output_tokens"
+
+	// AttrRequestModel and AttrResponseModel are the model a call asked for
+	// and the model that answered, as reported. The processor writes them
+	// when the span names a model only in another dialect (OpenInference,
+	// the Vercel AI SDK); the responding model is the one priced.
+	AttrRequestModel  = "gen_ai.request.model"
+	AttrResponseModel = "gen_ai.response.model"
 
 	// AttrCostUSD is the call's cost in USD as a double, the name Langfuse and
 	// OpenLIT read. It is a view of [AttrCostPicoUSD], which stays exact.

@@ -6,18 +6,17 @@ import (
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// maxWrittenAttributes is the most attributes write adds to a span.
-const maxWrittenAttributes = 19
-
 // write puts the call's facts onto its span's attributes: identity, outcome,
-// provider, model, normalized token counts, cost and the flags that are true.
+// kind, provider, target, models, normalized token counts, cost, the
+// adjusted count of a sampled span and the flags that are true.
 // Token counts go under the standard names with normalized values: input and
 // output when the span reported usage, cache and reasoning counts when
 // reported or non-zero, and any of them the span already carries, so that a
 // counted span never keeps an unreadable value under a standard name.
 func (c *call) write(attrs pcommon.Map) {
-	// Grow the map once rather than once per attribute added.
-	attrs.EnsureCapacity(attrs.Len() + maxWrittenAttributes)
+	// Grow the map once, to its final size, rather than once per attribute
+	// added; the token counts the span already holds are updated in place.
+	attrs.EnsureCapacity(attrs.Len() + c.attributesAdded())
 	attrs.PutBool(usage.AttrCounted, true)
 	attrs.PutStr(usage.AttrOrg, c.org)
 	attrs.PutStr(usage.AttrConnection, c.connection)
@@ -28,8 +27,14 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutStr(usage.AttrCostCenter, c.costCenter)
 	}
 	attrs.PutStr(usage.AttrOutcome, string(c.outcome))
+	attrs.PutStr(usage.AttrCallKind, string(c.kind))
 	attrs.PutStr(usage.AttrProvider, c.provider)
+	if c.target != c.provider {
+		attrs.PutStr(usage.AttrTarget, c.target)
+	}
 	attrs.PutStr(usage.AttrModel, c.model)
+	putAbsent(attrs, usage.AttrRequestModel, c.requestModel)
+	putAbsent(attrs, usage.AttrResponseModel, c.responseModel)
 
 	putCount(attrs, usage.AttrInputTokens, c.tokens.Input, c.hasUsage)
 	putCount(attrs, usage.AttrOutputTokens, c.tokens.Output, c.hasUsage)
@@ -45,6 +50,57 @@ func (c *call) write(attrs pcommon.Map) {
 	putFlag(attrs, usage.AttrUnpriced, c.unpriced)
 	putFlag(attrs, usage.AttrUsageMissing, c.usageMissing)
 	putFlag(attrs, usage.AttrMalformed, c.malformed)
+	putFlag(attrs, usage.AttrUsageEstimated, c.usageEstimated)
+	if c.adjustedCount > 1 {
+		attrs.PutDouble(usage.AttrAdjustedCount, c.adjustedCount)
+		attrs.PutBool(usage.AttrSampled, true)
+	}
+}
+
+// attributesAdded returns how many attributes write adds to attrs.
+func (c *call) attributesAdded() int {
+	n := 7 // counted, org, connection, outcome, call kind, provider, model
+	for _, s := range [...]string{c.team, c.costCenter, c.requestModel, c.responseModel} {
+		if s != "" {
+			n++ // at most; a model the span names already is not written
+		}
+	}
+	if c.target != c.provider {
+		n++
+	}
+	for _, f := range [...]bool{c.filtered, c.unpriced, c.usageMissing, c.malformed, c.usageEstimated} {
+		if f {
+			n++
+		}
+	}
+	if c.priced {
+		n += 2
+	}
+	if c.adjustedCount > 1 {
+		n += 2
+	}
+	// The token counts putCount may add; one the span holds already is
+	// updated in place instead.
+	for _, counted := range [...]bool{
+		c.hasUsage, c.hasUsage, c.hasCacheRead || c.tokens.CacheRead != 0,
+		c.hasCacheWrite || c.tokens.CacheWrite != 0, c.hasReasoning || c.tokens.Reasoning != 0,
+	} {
+		if counted {
+			n++
+		}
+	}
+	return n
+}
+
+// putAbsent writes a model name under its standard attribute when the span
+// does not carry that attribute yet.
+func putAbsent(attrs pcommon.Map, key, value string) {
+	if value == "" {
+		return
+	}
+	if _, ok := attrs.Get(key); !ok {
+		attrs.PutStr(key, value)
+	}
 }
 
 // putFlag writes a flag only when it is true, so absent means false.
@@ -55,12 +111,16 @@ func putFlag(attrs pcommon.Map, key string, set bool) {
 }
 
 // putCount writes a normalized token count when it was reported, is not
-// zero, or the span already has the attribute.
+// zero, or the span already has the attribute. A count the span already
+// holds as that very int is left as it is, which spares an allocation.
 func putCount(attrs pcommon.Map, key string, n int64, reported bool) {
-	if !reported && n == 0 {
-		if _, ok := attrs.Get(key); !ok {
-			return
-		}
+	v, ok := attrs.Get(key)
+	switch {
+	case ok && v.Type() == pcommon.ValueTypeInt && v.Int() == n:
+		return
+	case ok:
+		v.SetInt(n)
+	case reported || n != 0:
+		attrs.PutInt(key, n)
 	}
-	attrs.PutInt(key, n)
 }

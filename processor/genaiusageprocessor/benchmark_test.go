@@ -2,10 +2,15 @@ package genaiusageprocessor
 
 import (
 	"context"
+	"encoding/binary"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkIgnoredSpan measures a span that is not a call: it must cost a
@@ -52,28 +57,34 @@ func BenchmarkAlreadyCountedSpan(b *testing.B) {
 	}
 }
 
-// BenchmarkCountedSpan measures one OpenAI chat call with cache and
-// reasoning counts being counted, priced and written.
-func BenchmarkCountedSpan(b *testing.B) {
+// benchSpans is the number of spans in each request the batch benchmarks
+// process; the figures are per span.
+const benchSpans = 256
+
+// runBatches measures the processor over requests of benchSpans spans built
+// by fill, which sets span i. Every request needs spans nobody counted yet:
+// copies are made outside the timer, and ns/span and allocs/span are
+// reported.
+func runBatches(b *testing.B, fill func(i int, rs ptrace.ResourceSpans, span ptrace.Span)) {
 	p := newTestProcessor(b, nil)
-	template, _ := newTraces(b, spanSpec{
-		resource: map[string]any{"service.name": "support-bot", "tenant.id": "acme"},
-		attrs: chat(map[string]any{
-			"gen_ai.response.model":                "gpt-4o-mini",
-			"gen_ai.usage.input_tokens":            17903,
-			"gen_ai.usage.cache_read.input_tokens": 17817,
-			"gen_ai.usage.output_tokens":           1970,
-			"gen_ai.usage.reasoning.output_tokens": 956,
-			"gen_ai.response.finish_reasons":       []any{"stop"},
-			"server.address":                       "api.openai.com",
-		}),
-	})
+	template := ptrace.NewTraces()
+	rs := template.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "support-bot")
+	rs.Resource().Attributes().PutStr("tenant.id", "acme")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	for i := range benchSpans {
+		span := spans.AppendEmpty()
+		var id [8]byte
+		binary.BigEndian.PutUint64(id[:], uint64(i+1))
+		span.SetSpanID(pcommon.SpanID(id))
+		span.SetTraceID(pcommon.TraceID([16]byte{1, byte(i)}))
+		span.SetEndTimestamp(pcommon.NewTimestampFromTime(testEnd))
+		fill(i, rs, span)
+	}
 	ctx := context.Background()
 
-	// Every iteration needs a span nobody counted yet; copies are made in
-	// batches outside the timer.
-	const batch = 1024
-	fresh := make([]ptrace.Traces, batch)
+	const copies = 64
+	fresh := make([]ptrace.Traces, copies)
 	refill := func() {
 		for i := range fresh {
 			fresh[i] = ptrace.NewTraces()
@@ -83,20 +94,91 @@ func BenchmarkCountedSpan(b *testing.B) {
 	refill()
 	next := 0
 
+	// On a machine other work shares, wall time says little: the CPU time
+	// of the benchmark's own thread while it processes is reported too.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var cpu time.Duration
+
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if next == batch {
+		if next == copies {
 			b.StopTimer()
 			refill()
 			next = 0
 			b.StartTimer()
 		}
+		before := threadCPU()
 		if _, err := p.processTraces(ctx, fresh[next]); err != nil {
 			b.Fatal(err)
 		}
+		cpu += threadCPU() - before
 		next++
 	}
+	n := float64(b.N * benchSpans)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/span")
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/span")
+}
+
+// threadCPU returns the CPU time the calling OS thread has used.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// openAIChat sets the attributes of an OpenAI chat call with cache reads
+// and reasoning, as the OpenTelemetry OpenAI instrumentations write them.
+func openAIChat(span ptrace.Span) {
+	span.SetName("chat gpt-4o-mini")
+	span.SetKind(ptrace.SpanKindClient)
+	a := span.Attributes()
+	a.PutStr("gen_ai.operation.name", "chat")
+	a.PutStr("gen_ai.provider.name", "openai")
+	a.PutStr("gen_ai.request.model", "gpt-4o-mini")
+	a.PutStr("gen_ai.response.model", "gpt-4o-mini-2024-07-18")
+	a.PutInt("gen_ai.usage.input_tokens", 17903)
+	a.PutInt("gen_ai.usage.cache_read.input_tokens", 17817)
+	a.PutInt("gen_ai.usage.output_tokens", 1970)
+	a.PutInt("gen_ai.usage.reasoning.output_tokens", 956)
+	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
+	a.PutStr("server.address", "api.openai.com")
+}
+
+// BenchmarkCountedSpan measures OpenAI chat calls with cache and reasoning
+// counts being counted, priced and written.
+func BenchmarkCountedSpan(b *testing.B) {
+	runBatches(b, func(_ int, _ ptrace.ResourceSpans, span ptrace.Span) { openAIChat(span) })
+}
+
+// BenchmarkMixedSpans measures a realistic request of an agent service:
+// per call an HTTP server span, an in-process invoke_agent span, the model
+// call, and a tool call every other time; half of the spans are counted.
+func BenchmarkMixedSpans(b *testing.B) {
+	runBatches(b, func(i int, _ ptrace.ResourceSpans, span ptrace.Span) {
+		a := span.Attributes()
+		switch i % 4 {
+		case 0:
+			span.SetKind(ptrace.SpanKindServer)
+			a.PutStr("http.request.method", "POST")
+			a.PutStr("http.route", "/v1/answer")
+			a.PutInt("http.response.status_code", 200)
+		case 1:
+			span.SetKind(ptrace.SpanKindInternal)
+			a.PutStr("gen_ai.operation.name", "invoke_agent")
+			a.PutStr("gen_ai.agent.name", "support-bot")
+			a.PutInt("gen_ai.usage.input_tokens", 17903)
+		case 2:
+			openAIChat(span)
+		case 3:
+			span.SetKind(ptrace.SpanKindInternal)
+			a.PutStr("gen_ai.operation.name", "execute_tool")
+			a.PutStr("gen_ai.tool.name", "search_tickets")
+		}
+	})
 }
 
 func TestIgnoredSpanDoesNotAllocate(t *testing.T) {
@@ -109,6 +191,9 @@ func TestIgnoredSpanDoesNotAllocate(t *testing.T) {
 		}},
 		{kind: ptrace.SpanKindInternal, attrs: map[string]any{"gen_ai.system": "openai"}},
 		{attrs: chat(map[string]any{"usageledger.counted": true})},
+		{attrs: map[string]any{"ai.operationId": "ai.generateText", "ai.usage.promptTokens": 100}},
+		{attrs: map[string]any{"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 100}},
+		{kind: ptrace.SpanKindServer, attrs: map[string]any{"mcp.method.name": "tools/call"}},
 	} {
 		td, _ := newTraces(t, s)
 		allocs := testing.AllocsPerRun(100, func() {

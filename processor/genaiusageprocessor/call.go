@@ -1,6 +1,8 @@
 package genaiusageprocessor // import "github.com/usageledger/usageledger/processor/genaiusageprocessor"
 
 import (
+	"strings"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -8,14 +10,46 @@ import (
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// Attributes of the OpenTelemetry GenAI semantic conventions that decide
-// whether a span is a call and what it called.
+// Attributes that decide whether a span is a call and what it called, in
+// the dialects the processor reads.
 const (
+	// OpenTelemetry GenAI semantic conventions.
 	attrOperationName = "gen_ai.operation.name"
 	attrProviderName  = "gen_ai.provider.name"
 	attrSystem        = "gen_ai.system" // deprecated name of gen_ai.provider.name
 	attrRequestModel  = "gen_ai.request.model"
 	attrResponseModel = "gen_ai.response.model"
+	attrResponseID    = "gen_ai.response.id"
+	attrToolName      = "gen_ai.tool.name"
+	attrServerAddress = "server.address"
+	// gen_ai.aggregated_usage.* (pydantic-ai agent runs) sums the calls
+	// beneath a span; a span carrying it is never a call.
+	attrAggregatedInput  = "gen_ai.aggregated_usage.input_tokens"
+	attrAggregatedOutput = "gen_ai.aggregated_usage.output_tokens"
+
+	// MCP conventions.
+	attrMCPMethod = "mcp.method.name"
+
+	// OpenInference.
+	attrOISpanKind      = "openinference.span.kind"
+	attrOIProvider      = "llm.provider"
+	attrOISystem        = "llm.system"
+	attrOIModel         = "llm.model_name"
+	attrOIRequestModel  = "llm.request.model_name"
+	attrOIResponseModel = "llm.response.model_name"
+	attrOIToolName      = "tool.name"
+
+	// OpenLLMetry before its move to gen_ai.* names.
+	attrLLMRequestType = "llm.request.type"
+	attrTraceloopKind  = "traceloop.span.kind"
+
+	// Vercel AI SDK.
+	attrAIOperationID = "ai.operationId"
+	attrAIProvider    = "ai.model.provider"
+	attrAIModel       = "ai.model.id"
+	attrAIRespModel   = "ai.response.model"
+	attrAIResponseID  = "ai.response.id"
+	attrAIToolName    = "ai.toolCall.name"
 )
 
 // unknownValue stands for a provider, model or agent the span does not name.
@@ -25,9 +59,13 @@ const unknownValue = "unknown"
 type call struct {
 	identity
 
-	provider string
-	model    string
-	outcome  usage.Outcome
+	kind          usage.CallKind
+	provider      string
+	target        string
+	requestModel  string
+	responseModel string
+	model         string
+	outcome       usage.Outcome
 
 	tokens pricing.Tokens
 	// hasUsage is true when the span reported at least one token count;
@@ -41,45 +79,172 @@ type call struct {
 	costPicoUSD int64
 	priced      bool
 
-	filtered     bool
-	malformed    bool
-	unpriced     bool
-	usageMissing bool
+	// adjustedCount is the number of calls the span stands for after head
+	// sampling upstream; 0 or 1 when it was not sampled.
+	adjustedCount float64
+
+	filtered       bool
+	malformed      bool
+	unpriced       bool
+	usageMissing   bool
+	usageEstimated bool
 }
 
 // isCounted reports whether a collector in front of this one already
-// counted the span; its usage attributes then hold normalized values.
+// counted the span, or found it to repeat a call another span counts; its
+// usage attributes then hold normalized values.
 func isCounted(attrs pcommon.Map) bool {
-	v, ok := attrs.Get(usage.AttrCounted)
+	return isTrue(attrs, usage.AttrCounted) || isTrue(attrs, usage.AttrDuplicate)
+}
+
+func isTrue(attrs pcommon.Map, key string) bool {
+	v, ok := attrs.Get(key)
 	return ok && v.Type() == pcommon.ValueTypeBool && v.Bool()
 }
 
-// isCall reports whether span is one billable call: a model inference or
-// embedding, or an invocation of a remote agent. An in-process invoke_agent
-// span sums up the calls beneath it and is not a call itself. A span from an
-// instrumentation older than gen_ai.operation.name is a model call when it
-// names a provider and a model. isCall does not allocate.
-func isCall(span ptrace.Span) bool {
+// callKind says what span called when it is one leaf call to count, and
+// returns "" for every other span: aggregates (in-process agents, workflows,
+// agent steps, framework wrappers, OpenInference AGENT and CHAIN spans, any
+// span with gen_ai.aggregated_usage.*), MCP server spans, and tool
+// executions when tools are not counted. The dialects are tried in order;
+// the first that says anything about the span decides. callKind does not
+// allocate.
+func callKind(span ptrace.Span, fam families, countTools bool) usage.CallKind {
 	attrs := span.Attributes()
-	switch operation(attrs) {
-	case "chat", "generate_content", "text_completion", "embeddings":
-		return true
-	case "invoke_agent":
-		return span.Kind() == ptrace.SpanKindClient
-	case "":
-		return (hasString(attrs, attrProviderName) || hasString(attrs, attrSystem)) &&
-			(hasString(attrs, attrResponseModel) || hasString(attrs, attrRequestModel))
-	default:
-		return false
+	if fam&famAggregated != 0 && (has(attrs, attrAggregatedInput) || has(attrs, attrAggregatedOutput)) {
+		return ""
 	}
+	server := span.Kind() == ptrace.SpanKindServer
+	mcp := fam&famMCP != 0 && hasString(attrs, attrMCPMethod)
+
+	if op := str(attrs, attrOperationName); op != "" {
+		switch op {
+		case "chat", "generate_content", "text_completion",
+			"chat.completions", "text.completions", // Semantic Kernel
+			"completion", "responses":
+			return usage.CallModel
+		case "embeddings", "embedding": // "embedding": Spring AI
+			return usage.CallEmbedding
+		case "invoke_agent":
+			// A remote agent is a call to a resource; an in-process one sums
+			// up the calls beneath it.
+			if span.Kind() == ptrace.SpanKindClient {
+				return usage.CallAgent
+			}
+			return ""
+		case "execute_tool":
+			if mcp {
+				return mcpKind(attrs, server)
+			}
+			return toolKind(countTools)
+		default:
+			return ""
+		}
+	}
+	if mcp {
+		return mcpKind(attrs, server)
+	}
+	if kind := openInferenceKind(attrs, fam); kind != "" {
+		switch strings.ToUpper(kind) {
+		case "LLM":
+			return usage.CallModel
+		case "EMBEDDING":
+			return usage.CallEmbedding
+		case "TOOL":
+			return toolKind(countTools)
+		default: // AGENT, CHAIN, RETRIEVER, RERANKER, GUARDRAIL, EVALUATOR
+			return ""
+		}
+	}
+	if id := vercelOperation(attrs, fam); id != "" {
+		switch {
+		case strings.HasSuffix(id, ".doGenerate"), strings.HasSuffix(id, ".doStream"):
+			return usage.CallModel
+		case strings.HasSuffix(id, ".doEmbed"):
+			return usage.CallEmbedding
+		case id == "ai.toolCall":
+			return toolKind(countTools)
+		default: // ai.generateText, ai.streamText, ai.embed: wrappers
+			return ""
+		}
+	}
+	if fam&famLLM != 0 {
+		switch str(attrs, attrLLMRequestType) {
+		case "chat", "completion":
+			return usage.CallModel
+		case "embedding":
+			return usage.CallEmbedding
+		case "":
+		default:
+			return ""
+		}
+	}
+	if fam&famTraceloop != 0 {
+		switch str(attrs, attrTraceloopKind) {
+		case "":
+		case "tool":
+			return toolKind(countTools)
+		default: // workflow, task, agent
+			return ""
+		}
+	}
+	// An instrumentation older than gen_ai.operation.name (and LiteLLM's
+	// litellm_request span): a provider and a model make a model call.
+	if (hasString(attrs, attrProviderName) || hasString(attrs, attrSystem)) &&
+		(hasString(attrs, attrResponseModel) || hasString(attrs, attrRequestModel)) {
+		return usage.CallModel
+	}
+	return ""
 }
 
-func operation(attrs pcommon.Map) string {
-	v, ok := attrs.Get(attrOperationName)
+// openInferenceKind returns the span's openinference.span.kind, or "".
+func openInferenceKind(attrs pcommon.Map, fam families) string {
+	if fam&famOpenInference == 0 {
+		return ""
+	}
+	return str(attrs, attrOISpanKind)
+}
+
+// vercelOperation returns the span's Vercel AI SDK ai.operationId, or "".
+func vercelOperation(attrs pcommon.Map, fam families) string {
+	if fam&famVercel == 0 {
+		return ""
+	}
+	return str(attrs, attrAIOperationID)
+}
+
+// mcpKind counts an MCP tools/call request on the client side; the server's
+// span of the same request and every other MCP method are not calls.
+func mcpKind(attrs pcommon.Map, server bool) usage.CallKind {
+	if server {
+		return ""
+	}
+	switch str(attrs, attrMCPMethod) {
+	case "tools/call", "":
+		return usage.CallMCP
+	}
+	return ""
+}
+
+func toolKind(countTools bool) usage.CallKind {
+	if countTools {
+		return usage.CallTool
+	}
+	return ""
+}
+
+// str returns attrs[key] when it is a string, else "".
+func str(attrs pcommon.Map, key string) string {
+	v, ok := attrs.Get(key)
 	if !ok || v.Type() != pcommon.ValueTypeStr {
 		return ""
 	}
 	return v.Str()
+}
+
+func has(attrs pcommon.Map, key string) bool {
+	_, ok := attrs.Get(key)
+	return ok
 }
 
 // hasString reports whether attrs holds key as a non-empty string.

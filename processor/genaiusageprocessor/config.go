@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/confmap"
@@ -13,6 +14,9 @@ var (
 	errEmptyDefaultOrg = errors.New("'default_org' must be a non-empty UTF-8 string, e.g. \"default\"")
 	errEmptyKey        = errors.New("must be a non-empty attribute name, e.g. \"tenant.id\"")
 	errDuplicateKey    = errors.New("must not repeat an attribute name")
+	errNegativeWindow  = errors.New("'dedup::response_id_window' must be a duration of 0 or more, e.g. 10m")
+	errMaxResponseIDs  = errors.New("'dedup::max_response_ids' must be a positive number when " +
+		"'dedup::response_id_window' is set, e.g. 100000")
 )
 
 // Config tells the processor where to find a call's identity. Every key list
@@ -42,8 +46,53 @@ type Config struct {
 	TeamKeys       []string `mapstructure:"team_keys"`
 	CostCenterKeys []string `mapstructure:"cost_center_keys"`
 
+	// CountToolCalls counts every execute_tool span (and every other
+	// dialect's tool execution) as one call on a connection whose target is
+	// the tool. MCP client calls are counted either way. Default: true.
+	CountToolCalls bool `mapstructure:"count_tool_calls"`
+
+	// Outcomes holds conditions, in OTTL, that decide a call's outcome
+	// before the built-in signals do.
+	Outcomes OutcomesConfig `mapstructure:"outcomes"`
+	// UsageEstimated holds OTTL conditions that mark a call's token counts
+	// as estimated, besides the dialects known to estimate. Default: none.
+	UsageEstimated []string `mapstructure:"usage_estimated"`
+
+	// Dedup bounds how calls recorded twice are recognized across batches.
+	Dedup DedupConfig `mapstructure:"dedup"`
+
 	// Pricing says which prices calls are charged at.
 	Pricing PricingConfig `mapstructure:"pricing"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// OutcomesConfig holds the user's own outcome conditions, written in OTTL
+// for the span context (attributes, resource.attributes, status, name, ...).
+// They run only on spans already found to be calls; a rate_limited
+// condition is tried before a blocked one, and both before the built-in
+// signals.
+type OutcomesConfig struct {
+	// Blocked conditions mark a call a guardrail refused. Default: none.
+	Blocked []string `mapstructure:"blocked"`
+	// RateLimited conditions mark a throttled call. Default: none.
+	RateLimited []string `mapstructure:"rate_limited"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// DedupConfig bounds the memory that recognizes two spans of one call
+// arriving in different batches: the same gen_ai.response.id in the same
+// trace.
+type DedupConfig struct {
+	// ResponseIDWindow is how long a counted call's response id is
+	// remembered; 0 turns the check off. Default: 10m.
+	ResponseIDWindow time.Duration `mapstructure:"response_id_window"`
+	// MaxResponseIDs is the most response ids remembered at once; the
+	// oldest is forgotten first. Default: 100000.
+	MaxResponseIDs int `mapstructure:"max_response_ids"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -69,6 +118,15 @@ func (cfg *Config) Validate() error {
 		{"cost_center_keys", cfg.CostCenterKeys},
 	} {
 		errs = append(errs, validateKeys(list.name, list.keys)...)
+	}
+	if cfg.Dedup.ResponseIDWindow < 0 {
+		errs = append(errs, fmt.Errorf("%w; got %s", errNegativeWindow, cfg.Dedup.ResponseIDWindow))
+	}
+	if cfg.Dedup.ResponseIDWindow > 0 && cfg.Dedup.MaxResponseIDs <= 0 {
+		errs = append(errs, fmt.Errorf("%w; got %d", errMaxResponseIDs, cfg.Dedup.MaxResponseIDs))
+	}
+	if _, err := newConditions(cfg, nopTelemetry()); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package genaiusageprocessor
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,13 @@ func TestLoadConfig(t *testing.T) {
 				AgentKeys:      []string{"gen_ai.agent.name", "service.name"},
 				TeamKeys:       []string{"team.name"},
 				CostCenterKeys: []string{"finance.cost_center"},
+				CountToolCalls: false,
+				Outcomes: OutcomesConfig{
+					Blocked:     []string{`attributes["guard.verdict"] == "deny"`},
+					RateLimited: []string{`attributes["http.response.status_code"] == 503`},
+				},
+				UsageEstimated: []string{`attributes["usage.source"] == "tokenizer"`},
+				Dedup:          DedupConfig{ResponseIDWindow: 2 * time.Minute, MaxResponseIDs: 500},
 			},
 		},
 		{
@@ -53,6 +61,20 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id:       component.NewIDWithName(metadata.Type, "empty_org_key"),
 			errorMsg: `'org_keys[1]' must be a non-empty attribute name, e.g. "tenant.id"; got ""`,
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "bad_condition"),
+			errorMsg: `'outcomes::rate_limited[1]' must be an OTTL condition on a span, e.g. ` +
+				`'attributes["http.response.status_code"] == 429'; got "status.code ==="`,
+		},
+		{
+			id:       component.NewIDWithName(metadata.Type, "negative_window"),
+			errorMsg: `'dedup::response_id_window' must be a duration of 0 or more, e.g. 10m; got -1s`,
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "no_response_ids"),
+			errorMsg: `'dedup::max_response_ids' must be a positive number when ` +
+				`'dedup::response_id_window' is set, e.g. 100000; got 0`,
 		},
 		{
 			id: component.NewIDWithName(metadata.Type, "duplicate_agent_key"),

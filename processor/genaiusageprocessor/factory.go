@@ -3,6 +3,7 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -12,7 +13,11 @@ import (
 	"github.com/usageledger/usageledger/processor/genaiusageprocessor/internal/metadata"
 )
 
-const defaultOrg = "default"
+const (
+	defaultOrg              = "default"
+	defaultResponseIDWindow = 10 * time.Minute
+	defaultMaxResponseIDs   = 100_000
+)
 
 // The processor writes attributes onto the spans it counts.
 var processorCapabilities = consumer.Capabilities{MutatesData: true}
@@ -34,6 +39,11 @@ func createDefaultConfig() component.Config {
 		AgentKeys:      []string{"gen_ai.agent.name", "gen_ai.agent.id", "service.name"},
 		TeamKeys:       []string{"usageledger.team", "team"},
 		CostCenterKeys: []string{"usageledger.cost_center", "cost_center"},
+		CountToolCalls: true,
+		Dedup: DedupConfig{
+			ResponseIDWindow: defaultResponseIDWindow,
+			MaxResponseIDs:   defaultMaxResponseIDs,
+		},
 	}
 }
 

@@ -3,6 +3,7 @@ package genaiusageprocessor
 import (
 	"context"
 	"math"
+	"sort"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -11,13 +12,16 @@ import (
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// usageKeys are the attributes whose values the fuzzer varies.
-var usageKeys = []string{
-	"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-	"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-	"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_creation.input_tokens",
-	"gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.reasoning.output_tokens",
-}
+// usageKeys are the attributes whose values the fuzzer varies: every usage
+// name of every dialect, in a fixed order.
+var usageKeys = func() []string {
+	keys := make([]string, 0, len(usageNames))
+	for k := range usageNames {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}()
 
 // putFuzzValue writes one value of a kind chosen by kind into attrs.
 func putFuzzValue(attrs pcommon.Map, key string, kind uint8, n int64, f float64, s string) {
@@ -47,6 +51,8 @@ func FuzzProcessSpan(f *testing.F) {
 	f.Add("invoke_agent", "anthropic.messages", "claude-sonnet-4-5", "\xff", " ", "", "guardrail", uint8(2),
 		int64(math.MaxInt64), math.Inf(1), "99999999999999999999", uint8(5), int64(1))
 	f.Add("embeddings", "", "", "", "", "", "", uint8(3), int64(1e9), 1e9, "1000000000", uint8(7), int64(0))
+	f.Add("", "anthropic.messages", "claude-sonnet-4-5", "", "", "", "ot=th:8", uint8(6), int64(100), 1.0,
+		`{"anthropic":{"usage":{"input_tokens":-1,"cache_read_input_tokens":1e99}}}`, uint8(0), int64(3))
 
 	p := newTestProcessor(f, nil)
 	f.Fuzz(func(t *testing.T, op, provider, model, org, agent, errorType, message string,
@@ -66,6 +72,12 @@ func FuzzProcessSpan(f *testing.F) {
 		if errorType != "" {
 			attrs.PutStr("error.type", errorType)
 		}
+		if kind%3 == 0 {
+			// A Vercel AI SDK span, whose provider metadata is fuzzed too.
+			attrs.PutStr("ai.operationId", "ai.generateText.doGenerate")
+			attrs.PutStr("ai.response.providerMetadata", s)
+		}
+		span.TraceState().FromRaw(message)
 		span.Status().SetMessage(message)
 		for i, key := range usageKeys {
 			putFuzzValue(attrs, key, valueKind+uint8(i)*kind, n+int64(i), fl, s)

@@ -13,6 +13,7 @@ import (
 const (
 	attrErrorType        = "error.type"
 	attrFinishReasons    = "gen_ai.response.finish_reasons"
+	attrAIFinishReason   = "ai.response.finishReason"
 	eventException       = "exception"
 	attrExceptionType    = "exception.type"
 	attrExceptionMessage = "exception.message"
@@ -52,49 +53,127 @@ var (
 	}
 )
 
-// finishContentFilter is the finish reason of an answer a content filter cut.
-const finishContentFilter = "content_filter"
+// Finish reasons that tell how an answer ended.
+const (
+	// finishContentFilter: a content filter cut the answer (Azure OpenAI,
+	// OpenAI); content_filtered is Bedrock's spelling.
+	finishContentFilter   = "content_filter"
+	finishContentFiltered = "content_filtered"
+	// finishGuardrail is Bedrock's stop reason when a guardrail intervened.
+	finishGuardrail = "guardrail_intervened"
+)
 
-// classifyOutcome says how a call ended. Only a failed call (status ERROR or
-// an error.type) can be rate-limited, blocked or an error; a rate limit is
-// recognized before a guardrail.
-func classifyOutcome(span ptrace.Span) usage.Outcome {
+// Status codes of a throttled request, as integers on HTTP spans and as
+// LiteLLM's error codes.
+var rateLimitCodeAttrs = []string{
+	"http.response.status_code", "http.status_code", "error.code", "litellm.provider.error.code",
+}
+
+// classifyOutcome says how a call ended. A failed call (status ERROR or an
+// error.type) is rate-limited, blocked or an error, a rate limit being
+// recognized before a guardrail. A call that did not fail is blocked when a
+// guardrail on the span says it intervened (and, for Bedrock's
+// guardrail_intervened finish reason, the model wrote nothing), else ok.
+func classifyOutcome(span ptrace.Span, fam families, outputTokens int64) usage.Outcome {
 	attrs := span.Attributes()
 	errorType := stringAttr(attrs, attrErrorType)
 	failed := span.Status().Code() == ptrace.StatusCodeError || errorType != ""
+	guarded := fam&famGuardrail != 0 && guardrailIntervened(attrs)
 	if !failed {
+		if guarded || outputTokens == 0 && finishSays(attrs, fam)&finishGuardrailBit != 0 {
+			return usage.OutcomeBlocked
+		}
 		return usage.OutcomeOK
 	}
-	if matchesType(errorType, rateLimitErrorTypes) || failureSays(span, rateLimitPhrases) {
+	if matchesType(errorType, rateLimitErrorTypes) || hasRateLimitCode(attrs) ||
+		failureSays(span, rateLimitPhrases) {
 		return usage.OutcomeRateLimited
 	}
-	if matchesType(errorType, blockedErrorTypes) || failureSays(span, blockedPhrases) {
+	if matchesType(errorType, blockedErrorTypes) || guarded ||
+		failureSays(span, blockedPhrases) {
 		return usage.OutcomeBlocked
 	}
 	return usage.OutcomeError
 }
 
-// isFiltered reports whether a finish reason says a content filter cut the
-// answer. Instrumentations write the reasons as an array or, some, as one
-// string.
-func isFiltered(attrs pcommon.Map) bool {
-	v, ok := attrs.Get(attrFinishReasons)
-	if !ok {
-		return false
-	}
-	switch v.Type() {
-	case pcommon.ValueTypeSlice:
-		reasons := v.Slice()
-		for i := 0; i < reasons.Len(); i++ {
-			r := reasons.At(i)
-			if r.Type() == pcommon.ValueTypeStr && strings.EqualFold(r.Str(), finishContentFilter) {
+// hasRateLimitCode reports whether a status code attribute is 429.
+func hasRateLimitCode(attrs pcommon.Map) bool {
+	for _, key := range rateLimitCodeAttrs {
+		v, ok := attrs.Get(key)
+		if !ok {
+			continue
+		}
+		switch v.Type() {
+		case pcommon.ValueTypeInt:
+			if v.Int() == 429 {
+				return true
+			}
+		case pcommon.ValueTypeStr:
+			if v.Str() == "429" {
 				return true
 			}
 		}
-	case pcommon.ValueTypeStr:
-		return strings.EqualFold(v.Str(), finishContentFilter)
 	}
 	return false
+}
+
+// isFiltered reports whether a finish reason says a content filter cut the
+// answer, or a guardrail intervened in an answer the model wrote.
+func isFiltered(attrs pcommon.Map, fam families) bool {
+	return finishSays(attrs, fam) != 0
+}
+
+// Finish reasons finishSays recognizes, as bits.
+const (
+	finishFilterBit = 1 << iota
+	finishGuardrailBit
+)
+
+// attrAIFinishFilter is the Vercel AI SDK's finish reason for a filtered
+// answer, in ai.response.finishReason.
+const attrAIFinishFilter = "content-filter"
+
+// finishSays returns which of the recognized finish reasons the span
+// reports, in any case. Instrumentations write the reasons as an array or,
+// some, as one string; the Vercel AI SDK as ai.response.finishReason.
+func finishSays(attrs pcommon.Map, fam families) int {
+	bits := finishReasonBits(attrs, attrFinishReasons)
+	if fam&famVercel != 0 {
+		bits |= finishReasonBits(attrs, attrAIFinishReason)
+	}
+	return bits
+}
+
+func finishReasonBits(attrs pcommon.Map, key string) int {
+	v, ok := attrs.Get(key)
+	if !ok {
+		return 0
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeSlice:
+		bits := 0
+		reasons := v.Slice()
+		for i := 0; i < reasons.Len(); i++ {
+			if r := reasons.At(i); r.Type() == pcommon.ValueTypeStr {
+				bits |= finishBit(r.Str())
+			}
+		}
+		return bits
+	case pcommon.ValueTypeStr:
+		return finishBit(v.Str())
+	}
+	return 0
+}
+
+func finishBit(reason string) int {
+	switch {
+	case strings.EqualFold(reason, finishContentFilter), strings.EqualFold(reason, finishContentFiltered),
+		strings.EqualFold(reason, attrAIFinishFilter):
+		return finishFilterBit
+	case strings.EqualFold(reason, finishGuardrail):
+		return finishGuardrailBit
+	}
+	return 0
 }
 
 // matchesType reports whether errorType, or its part after the last dot, is

@@ -75,7 +75,7 @@ func TestClassifyOutcome(t *testing.T) {
 			_, span := newTraces(t, spanSpec{
 				attrs: attrs, status: tt.status, message: tt.message, exception: tt.exception,
 			})
-			assert.Equal(t, tt.want, classifyOutcome(span))
+			assert.Equal(t, tt.want, classifyOutcome(span, attributeFamilies(span.Attributes()), 0))
 		})
 	}
 }
@@ -85,7 +85,7 @@ func TestIsFiltered(t *testing.T) {
 		t.Helper()
 		attrs := pcommon.NewMap()
 		require.NoError(t, attrs.FromRaw(map[string]any{"gen_ai.response.finish_reasons": reasons}))
-		assert.Equal(t, want, isFiltered(attrs), "%#v", reasons)
+		assert.Equal(t, want, isFiltered(attrs, attributeFamilies(attrs)), "%#v", reasons)
 	}
 	f([]any{"content_filter"}, true)
 	f([]any{"stop", "content_filter"}, true)
@@ -94,7 +94,7 @@ func TestIsFiltered(t *testing.T) {
 	f([]any{"stop"}, false)
 	f([]any{int64(1)}, false)
 	f(int64(3), false)
-	assert.False(t, isFiltered(pcommon.NewMap()))
+	assert.False(t, isFiltered(pcommon.NewMap(), 0))
 }
 
 func TestFilteredCallIsBilledAsOK(t *testing.T) {

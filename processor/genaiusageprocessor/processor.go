@@ -3,6 +3,7 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -14,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/internal/pricing"
-	"github.com/usageledger/usageledger/internal/provider"
 	"github.com/usageledger/usageledger/internal/usage"
 	"github.com/usageledger/usageledger/processor/genaiusageprocessor/internal/metadata"
 )
@@ -25,8 +25,8 @@ var outcomes = [...]usage.Outcome{
 }
 
 // usageProcessor marks the spans that are billable calls and writes onto
-// them what the ledger counts. It keeps no state between batches and is safe
-// for concurrent use.
+// them what the ledger counts. Its only state between batches is the
+// bounded memory of response ids; it is safe for concurrent use.
 type usageProcessor struct {
 	logger *zap.Logger
 	cfg    *Config
@@ -34,6 +34,8 @@ type usageProcessor struct {
 	// Derivation.
 	identities identityReader
 	prices     *pricing.Table
+	conditions conditions
+	responses  *responseIDs
 
 	// Self-telemetry; outcomeAttrs holds one attribute set per outcome, built
 	// once so recording allocates as little as possible.
@@ -43,9 +45,12 @@ type usageProcessor struct {
 
 // batchCounts are the self-metrics of one batch, recorded once per batch.
 type batchCounts struct {
-	counted   [len(outcomes)]int64
-	malformed int64
-	unpriced  int64
+	counted    [len(outcomes)]int64
+	malformed  int64
+	unpriced   int64
+	duplicates int64
+	sampled    int64
+	estimated  int64
 }
 
 func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Table) (*usageProcessor, error) {
@@ -53,12 +58,18 @@ func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Tabl
 	if err != nil {
 		return nil, fmt.Errorf("genaiusage: cannot create telemetry: %w", err)
 	}
+	conds, err := newConditions(cfg, set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
 
 	p := &usageProcessor{
 		logger:     set.Logger,
 		cfg:        cfg,
 		identities: newIdentityReader(cfg),
 		prices:     prices,
+		conditions: conds,
+		responses:  newResponseIDs(cfg.Dedup.ResponseIDWindow, cfg.Dedup.MaxResponseIDs),
 		telemetry:  tb,
 	}
 	for i, o := range outcomes {
@@ -75,6 +86,12 @@ func (p *usageProcessor) start(context.Context, component.Host) error {
 		zap.Strings("agent_keys", p.cfg.AgentKeys),
 		zap.Strings("team_keys", p.cfg.TeamKeys),
 		zap.Strings("cost_center_keys", p.cfg.CostCenterKeys),
+		zap.Bool("count_tool_calls", p.cfg.CountToolCalls),
+		zap.Int("blocked_conditions", len(p.cfg.Outcomes.Blocked)),
+		zap.Int("rate_limited_conditions", len(p.cfg.Outcomes.RateLimited)),
+		zap.Int("usage_estimated_conditions", len(p.cfg.UsageEstimated)),
+		zap.Duration("dedup_response_id_window", p.cfg.Dedup.ResponseIDWindow),
+		zap.Int("dedup_max_response_ids", p.cfg.Dedup.MaxResponseIDs),
 		zap.Int("prices", p.prices.Len()),
 	)
 	return nil
@@ -87,34 +104,103 @@ func (p *usageProcessor) shutdown(context.Context) error {
 }
 
 // processTraces enriches the calls in td in place and returns it whole: no
-// span is dropped or reordered.
+// span is dropped or reordered. It looks at every span once to find the
+// calls, then links the calls of the batch to each other (wrappers,
+// guardrail blocks) before counting them.
 func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	b := p.collect(td)
+	if b == nil {
+		return td, nil
+	}
+	defer b.release()
+	b.link()
+
 	var counts batchCounts
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		resource := rs.Resource().Attributes()
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				p.processSpan(spans.At(k), resource, &counts)
-			}
+	now := time.Now()
+	for i := range b.calls {
+		c := &b.calls[i]
+		if c.duplicate || !p.responses.firstSeen(c.span.TraceID(), responseID(c.span.Attributes()), now) {
+			c.span.Attributes().PutBool(usage.AttrDuplicate, true)
+			counts.duplicates++
+			continue
+		}
+		p.count(ctx, b, c, &counts)
+	}
+	// A guardrail that blocked a request's input where the batch holds no
+	// call for it stopped the request before any model call was made: it is
+	// the one record of a blocked call.
+	for i := range b.guards {
+		g := &b.guards[i]
+		if g.input && !g.linked {
+			p.count(ctx, b, &candidate{
+				spanRef: g.spanRef, kind: usage.CallModel, fam: attributeFamilies(g.span.Attributes()),
+				blocked: true,
+			}, &counts)
 		}
 	}
 	p.record(ctx, &counts)
 	return td, nil
 }
 
-// processSpan counts span if it is a call nobody counted yet.
-func (p *usageProcessor) processSpan(span ptrace.Span, resource pcommon.Map, counts *batchCounts) {
-	attrs := span.Attributes()
-	if isCounted(attrs) || !isCall(span) {
-		return
+// collect returns the calls and guardrail blocks of td, or nil when it has
+// none. The batch comes from a pool at the first one, so a request without
+// any allocates nothing, and a span without GenAI attributes costs one pass
+// over its attribute keys.
+func (p *usageProcessor) collect(td ptrace.Traces) *batch {
+	var b *batch
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				attrs := span.Attributes()
+				fam := attributeFamilies(attrs)
+				if fam == 0 || isCounted(attrs) {
+					continue
+				}
+				kind := callKind(span, fam, p.cfg.CountToolCalls)
+				blocked, input := false, false
+				if kind == "" {
+					if blocked, input = guardrailBlock(span, fam); !blocked {
+						continue
+					}
+				}
+				if b == nil {
+					b = getBatch()
+				}
+				ref := spanRef{resource: rs, scope: ss, span: span}
+				if kind != "" {
+					b.calls = append(b.calls, candidate{spanRef: ref, kind: kind, fam: fam})
+				} else {
+					b.guards = append(b.guards, guard{spanRef: ref, input: input})
+				}
+			}
+		}
 	}
+	return b
+}
 
-	c := p.derive(span, resource)
-	c.write(attrs)
+// responseID returns the provider's id of the response a call span
+// records, or "".
+func responseID(attrs pcommon.Map) string {
+	if id := str(attrs, attrResponseID); id != "" {
+		return id
+	}
+	return str(attrs, attrAIResponseID)
+}
+
+// count derives and writes the facts of one call and adds it to counts.
+func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, counts *batchCounts) {
+	if !b.resourceRead || b.resourceOf != cand.resource {
+		p.identities.lookup(cand.resource.Resource().Attributes(), &b.resource)
+		b.resourceOf, b.resourceRead = cand.resource, true
+	}
+	c := p.derive(ctx, cand, &b.resource)
+	c.write(cand.span.Attributes())
 
 	for i, o := range outcomes {
 		if o == c.outcome {
@@ -127,26 +213,47 @@ func (p *usageProcessor) processSpan(span ptrace.Span, resource pcommon.Map, cou
 	if c.unpriced {
 		counts.unpriced++
 	}
+	if c.adjustedCount > 1 {
+		counts.sampled++
+	}
+	if c.usageEstimated {
+		counts.estimated++
+	}
 	if p.logger.Core().Enabled(zap.DebugLevel) {
 		p.logger.Debug("Counted GenAI call",
 			zap.String("org", c.org),
 			zap.String("connection", c.connection),
+			zap.String("kind", string(c.kind)),
 			zap.String("model", c.model),
 			zap.String("outcome", string(c.outcome)))
 	}
 }
 
 // derive reads everything the ledger needs from a span that is a call.
-func (p *usageProcessor) derive(span ptrace.Span, resource pcommon.Map) call {
+func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *resourceValues) call {
+	span := cand.span
 	attrs := span.Attributes()
 	c := call{
-		provider: provider.Normalize(stringAttr(attrs, attrProviderName, attrSystem)),
-		model:    stringAttr(attrs, attrResponseModel, attrRequestModel),
-		outcome:  classifyOutcome(span),
+		kind:          cand.kind,
+		provider:      providerOf(attrs, cand.fam),
+		requestModel:  stringAttr(attrs, attrRequestModel),
+		responseModel: stringAttr(attrs, attrResponseModel),
 	}
-	c.identity = p.identities.read(attrs, resource, c.provider)
+	if c.requestModel == "" && cand.fam&(famLLM|famVercel) != 0 {
+		c.requestModel = stringAttr(attrs, attrOIRequestModel, attrAIModel)
+	}
+	if c.responseModel == "" && cand.fam&(famLLM|famVercel) != 0 {
+		c.responseModel = stringAttr(attrs, attrOIResponseModel, attrAIRespModel)
+	}
+	c.model = c.responseModel
+	if c.model == "" && cand.fam&famLLM != 0 {
+		c.model = stringAttr(attrs, attrOIModel)
+	}
+	if c.model == "" {
+		c.model = c.requestModel
+	}
 
-	reported, malformed := readUsage(attrs)
+	reported, malformed := readUsage(attrs, cand.fam, c.provider)
 	c.tokens = reported.normalized()
 	c.hasUsage = reported.any()
 	c.hasCacheRead = reported.cacheRead.present
@@ -154,8 +261,20 @@ func (p *usageProcessor) derive(span ptrace.Span, resource pcommon.Map) call {
 	c.hasReasoning = reported.reasoning.present
 	c.malformed = malformed
 
-	c.filtered = c.outcome == usage.OutcomeOK && isFiltered(attrs)
-	c.usageMissing = c.outcome == usage.OutcomeOK && !c.hasUsage
+	c.outcome = p.outcome(ctx, cand, c.tokens.Output)
+	c.filtered = c.outcome == usage.OutcomeOK && (cand.filtered || isFiltered(attrs, cand.fam))
+	c.usageMissing = c.outcome == usage.OutcomeOK && !c.hasUsage && c.kind != usage.CallTool &&
+		c.kind != usage.CallMCP
+	c.usageEstimated = c.hasUsage &&
+		(knownEstimate(cand.scope.Scope().Name(), attrs, c.provider, c.model) ||
+			p.conditions.evalEstimated(ctx, cand.spanRef))
+	c.adjustedCount = adjustedCount(span.TraceState().AsRaw())
+
+	c.target = targetOf(c.kind, c.provider, attrs)
+	if c.kind == usage.CallTool || c.kind == usage.CallMCP {
+		c.model = toolName(attrs)
+	}
+	c.identity = p.identities.readWith(attrs, resource, c.target)
 
 	p.price(&c, endTime(span))
 	if c.model == "" {
@@ -164,14 +283,36 @@ func (p *usageProcessor) derive(span ptrace.Span, resource pcommon.Map) call {
 	return c
 }
 
+// outcome says how a call ended: the user's conditions first, then a
+// guardrail span of the batch that blocked it, then the span's own signals.
+func (p *usageProcessor) outcome(ctx context.Context, cand *candidate, outputTokens int64) usage.Outcome {
+	switch rateLimited, blocked := p.conditions.evalOutcome(ctx, cand.spanRef); {
+	case rateLimited:
+		return usage.OutcomeRateLimited
+	case blocked:
+		return usage.OutcomeBlocked
+	}
+	if cand.blocked {
+		return usage.OutcomeBlocked
+	}
+	return classifyOutcome(cand.span, cand.fam, outputTokens)
+}
+
 // price sets the call's cost. A blocked or rate-limited call never reached
 // the model and costs 0. Any other call costs its tokens at the price in
 // effect at t; without a price it is unpriced, never guessed. A cost too
 // large for the ledger marks the usage malformed and leaves the call
 // unpriced.
 func (p *usageProcessor) price(c *call, at time.Time) {
-	price, found := p.prices.Lookup(c.provider, c.model, at)
-	if found {
+	priceProvider, priceModel := c.provider, c.model
+	switch c.kind {
+	case usage.CallTool, usage.CallMCP:
+		// A tool or MCP server is priced per call under its target:
+		// provider "tool" or "mcp", model the tool's name or the server.
+		priceProvider, priceModel, _ = strings.Cut(c.target, ":")
+	}
+	price, found := p.prices.Lookup(priceProvider, priceModel, at)
+	if found && c.kind != usage.CallTool && c.kind != usage.CallMCP {
 		c.model = price.Model
 	}
 	if c.outcome == usage.OutcomeBlocked || c.outcome == usage.OutcomeRateLimited {
@@ -217,5 +358,14 @@ func (p *usageProcessor) record(ctx context.Context, counts *batchCounts) {
 	}
 	if counts.unpriced > 0 {
 		p.telemetry.ProcessorGenaiusageCallsUnpriced.Add(ctx, counts.unpriced)
+	}
+	if counts.duplicates > 0 {
+		p.telemetry.ProcessorGenaiusageSpansDuplicate.Add(ctx, counts.duplicates)
+	}
+	if counts.sampled > 0 {
+		p.telemetry.ProcessorGenaiusageCallsSampled.Add(ctx, counts.sampled)
+	}
+	if counts.estimated > 0 {
+		p.telemetry.ProcessorGenaiusageCallsUsageEstimated.Add(ctx, counts.estimated)
 	}
 }

@@ -34,7 +34,7 @@ func TestIsCall(t *testing.T) {
 		{"remote agent", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "invoke_agent"}, true},
 		{"in-process agent sums its children", ptrace.SpanKindInternal,
 			map[string]any{"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 10}, false},
-		{"execute_tool", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "execute_tool"}, false},
+		{"execute_tool", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "execute_tool"}, true},
 		{"create_agent", ptrace.SpanKindClient, map[string]any{"gen_ai.operation.name": "create_agent"}, false},
 		{"invoke_workflow", ptrace.SpanKindInternal, map[string]any{"gen_ai.operation.name": "invoke_workflow"}, false},
 		{"older span with gen_ai.system", ptrace.SpanKindClient,
@@ -51,7 +51,7 @@ func TestIsCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, span := newTraces(t, spanSpec{kind: tt.kind, attrs: tt.attrs})
-			assert.Equal(t, tt.want, isCall(span))
+			assert.Equal(t, tt.want, callKind(span, attributeFamilies(span.Attributes()), true) != "")
 		})
 	}
 }
@@ -61,7 +61,7 @@ func TestIgnoredSpanUntouched(t *testing.T) {
 	for _, attrs := range []map[string]any{
 		{"http.request.method": "POST", "gen_ai.usage.input_tokens": -5},
 		{"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 500},
-		{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+		{"gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "triage"},
 	} {
 		s := spanSpec{kind: ptrace.SpanKindInternal, attrs: attrs, resource: map[string]any{"tenant.id": "acme"}}
 		got, _ := newTraces(t, s)
@@ -144,9 +144,9 @@ func TestCountedCallAttributes(t *testing.T) {
 		{
 			name: "same model from another provider is unpriced",
 			spec: spanSpec{resource: res, attrs: chat(map[string]any{
-				"gen_ai.provider.name": "azure.ai.openai", "gen_ai.usage.input_tokens": 1,
+				"gen_ai.provider.name": "my-gateway", "gen_ai.usage.input_tokens": 1,
 			})},
-			want:   map[string]any{usage.AttrProvider: "azure.ai.openai", usage.AttrUnpriced: true},
+			want:   map[string]any{usage.AttrProvider: "my-gateway", usage.AttrUnpriced: true},
 			absent: []string{usage.AttrCostPicoUSD},
 		},
 		{
@@ -346,18 +346,38 @@ func TestSelfMetrics(t *testing.T) {
 	add(map[string]any{"http.request.method": "GET"}, ptrace.StatusCodeUnset, "")
 	_, err = p.processTraces(context.Background(), td)
 	require.NoError(t, err)
+
+	// A wrapper around a sampled call: one duplicate, one sampled call.
+	td = ptrace.NewTraces()
+	spans = td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	wrapper := spans.AppendEmpty()
+	require.NoError(t, wrapper.Attributes().FromRaw(chat(map[string]any{"gen_ai.usage.input_tokens": 1})))
+	wrapper.SetSpanID(pcommon.SpanID{1})
+	inner := spans.AppendEmpty()
+	require.NoError(t, inner.Attributes().FromRaw(chat(map[string]any{"gen_ai.usage.input_tokens": 1})))
+	inner.SetSpanID(pcommon.SpanID{2})
+	inner.SetParentSpanID(pcommon.SpanID{1})
+	inner.TraceState().FromRaw("ot=th:8")
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
 	require.NoError(t, p.shutdown(context.Background()))
 
-	// Four calls: three ok (one malformed, one unpriced) and one rate-limited;
-	// the HTTP span is not a call.
+	// Five calls: four ok (one malformed, one unpriced, one sampled) and one
+	// rate-limited; the HTTP span is not a call, the wrapper a duplicate.
 	metadatatest.AssertEqualProcessorGenaiusageCallsCounted(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 3, Attributes: attribute.NewSet(attribute.String("outcome", "ok"))},
+		{Value: 4, Attributes: attribute.NewSet(attribute.String("outcome", "ok"))},
 		{Value: 1, Attributes: attribute.NewSet(attribute.String("outcome", "rate_limited"))},
 	}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualProcessorGenaiusageSpansMalformed(t, tel, []metricdata.DataPoint[int64]{
 		{Value: 1},
 	}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualProcessorGenaiusageCallsUnpriced(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiusageSpansDuplicate(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiusageCallsSampled(t, tel, []metricdata.DataPoint[int64]{
 		{Value: 1},
 	}, metricdatatest.IgnoreTimestamp())
 }

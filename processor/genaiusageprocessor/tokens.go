@@ -3,6 +3,7 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -17,6 +18,9 @@ const maxTokenCount = 1_000_000_000
 type tokenCount struct {
 	n       int64
 	present bool
+	// rank is the precedence of the name the count was read under; a lower
+	// rank wins.
+	rank uint8
 }
 
 // reportedTokens are the token counts a span reported, before normalization.
@@ -26,72 +30,109 @@ type reportedTokens struct {
 	cacheRead  tokenCount
 	cacheWrite tokenCount
 	reasoning  tokenCount
+	total      tokenCount
+
+	// inputExcludesCache is true when input is a provider's raw count that
+	// leaves out cache reads and writes (Anthropic's input_tokens).
+	inputExcludesCache bool
 }
 
-// usageReader reads the token counts one instrumentation dialect writes. It
-// reports malformed when a usage attribute held a value it had to ignore.
-type usageReader interface {
-	readUsage(attrs pcommon.Map) (tokens reportedTokens, malformed bool)
+// quantity is one of the token quantities a usage attribute reports.
+type quantity uint8
+
+const (
+	qInput quantity = iota
+	qOutput
+	qCacheRead
+	qCacheWrite
+	qReasoning
+	qTotal
+)
+
+// usageName is what one usage attribute name reports, and its precedence
+// among the names of the same quantity.
+type usageName struct {
+	q    quantity
+	rank uint8
 }
 
-// attributeUsage is a dialect that writes each quantity as one attribute.
-// Each quantity lists its names in order of precedence; the first one present
-// with a readable value is used and the others are ignored, so a quantity
-// reported under two names is never added up.
-type attributeUsage struct {
-	input      []string
-	output     []string
-	cacheRead  []string
-	cacheWrite []string
-	reasoning  []string
+// usageNames are the flat usage attributes of every dialect the processor
+// reads. When a span carries a quantity under several names (a current and
+// a deprecated one, or two dialects side by side), the name with the lowest
+// rank is used and the others are ignored, so it is never added up. Every
+// name here reports inclusive counts: input includes cache reads and
+// writes, output includes reasoning; the exceptions are recognized in
+// readUsage.
+var usageNames = map[string]usageName{
+	// OpenTelemetry GenAI semantic conventions, v1.27 to the newest, then
+	// their deprecated names (up to v1.26, and Semantic Kernel's older ones).
+	"gen_ai.usage.input_tokens":                {qInput, 0},
+	"gen_ai.usage.prompt_tokens":               {qInput, 1},
+	"gen_ai.response.prompt_tokens":            {qInput, 2},
+	"gen_ai.usage.output_tokens":               {qOutput, 0},
+	"gen_ai.usage.completion_tokens":           {qOutput, 1},
+	"gen_ai.response.completion_tokens":        {qOutput, 2},
+	"gen_ai.usage.cache_read.input_tokens":     {qCacheRead, 0},
+	"gen_ai.usage.cache_creation.input_tokens": {qCacheWrite, 0},
+	"gen_ai.usage.cache_write.input_tokens":    {qCacheWrite, 1},
+	"gen_ai.usage.reasoning.output_tokens":     {qReasoning, 0},
+
+	// Underscore spellings: OpenLLMetry before 0.5, Strands, LiteLLM.
+	"gen_ai.usage.cache_read_input_tokens":     {qCacheRead, 1},
+	"gen_ai.usage.cache_creation_input_tokens": {qCacheWrite, 2},
+	"gen_ai.usage.cache_write_input_tokens":    {qCacheWrite, 3},
+	"gen_ai.usage.reasoning_tokens":            {qReasoning, 1},
+	"llm.usage.reasoning_tokens":               {qReasoning, 2},
+	"gen_ai.usage.total_tokens":                {qTotal, 0},
+	"llm.usage.total_tokens":                   {qTotal, 1},
+	// OpenLIT's OpenAI-shaped details.
+	"gen_ai.usage.prompt_tokens_details.cached_tokens":         {qCacheRead, 2},
+	"gen_ai.usage.prompt_tokens_details.cache_creation_tokens": {qCacheWrite, 4},
+	"gen_ai.usage.completion_tokens_details.reasoning_tokens":  {qReasoning, 3},
+
+	// OpenInference (also Envoy AI Gateway's default mode).
+	"llm.token_count.prompt":                       {qInput, 3},
+	"llm.token_count.completion":                   {qOutput, 3},
+	"llm.token_count.prompt_details.cache_read":    {qCacheRead, 3},
+	"llm.token_count.prompt_details.cache_write":   {qCacheWrite, 5},
+	"llm.token_count.completion_details.reasoning": {qReasoning, 4},
+	"llm.token_count.total":                        {qTotal, 2},
+
+	// Vercel AI SDK: newer names, then the older ones; ai.usage.tokens is
+	// the input of an embedding.
+	"ai.usage.inputTokens":                        {qInput, 4},
+	"ai.usage.promptTokens":                       {qInput, 5},
+	"ai.usage.tokens":                             {qInput, 6},
+	"ai.usage.outputTokens":                       {qOutput, 4},
+	"ai.usage.completionTokens":                   {qOutput, 5},
+	"ai.usage.inputTokenDetails.cacheReadTokens":  {qCacheRead, 4},
+	"ai.usage.cachedInputTokens":                  {qCacheRead, 5},
+	"ai.usage.inputTokenDetails.cacheWriteTokens": {qCacheWrite, 6},
+	"ai.usage.outputTokenDetails.reasoningTokens": {qReasoning, 5},
+	"ai.usage.reasoningTokens":                    {qReasoning, 6},
+	"ai.usage.totalTokens":                        {qTotal, 3},
 }
 
-// semconvUsage reads the OpenTelemetry GenAI semantic conventions, current
-// names before deprecated ones. Cache counts are part of input and reasoning
-// is part of output, as the conventions require.
-var semconvUsage = attributeUsage{
-	input:      []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"},
-	output:     []string{"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"},
-	cacheRead:  []string{"gen_ai.usage.cache_read.input_tokens"},
-	cacheWrite: []string{"gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens"},
-	reasoning:  []string{"gen_ai.usage.reasoning.output_tokens"},
-}
-
-// usageReaders are the dialects the processor reads, in order; the first
-// that finds any token count on a span provides all of them.
-var usageReaders = []usageReader{semconvUsage}
-
-func (a attributeUsage) readUsage(attrs pcommon.Map) (reportedTokens, bool) {
-	var t reportedTokens
-	var bad [5]bool
-	t.input, bad[0] = readCount(attrs, a.input)
-	t.output, bad[1] = readCount(attrs, a.output)
-	t.cacheRead, bad[2] = readCount(attrs, a.cacheRead)
-	t.cacheWrite, bad[3] = readCount(attrs, a.cacheWrite)
-	t.reasoning, bad[4] = readCount(attrs, a.reasoning)
-	return t, bad[0] || bad[1] || bad[2] || bad[3] || bad[4]
-}
-
-// readUsage returns the token counts of the first dialect that reports any,
-// and whether some usage attribute was malformed.
-func readUsage(attrs pcommon.Map) (reportedTokens, bool) {
-	malformed := false
-	for _, r := range usageReaders {
-		t, bad := r.readUsage(attrs)
-		malformed = malformed || bad
-		if t.any() {
-			return t, malformed
-		}
+// readUsage returns the token counts a call to provider reported, and
+// whether a usage value was unreadable and ignored.
+func readUsage(attrs pcommon.Map, fam families, provider string) (reportedTokens, bool) {
+	t, malformed := readFlatUsage(attrs)
+	if fam&famVercel != 0 && has(attrs, attrAIOperationID) {
+		malformed = readVercelUsage(attrs, provider, &t) || malformed
 	}
-	return reportedTokens{}, malformed
+	return t, malformed
 }
 
-// readCount returns the first readable count among names, and whether a name
-// was present with a value that could not be read.
-func readCount(attrs pcommon.Map, names []string) (tokenCount, bool) {
+// readFlatUsage reads every usage attribute of attrs in one pass over them.
+// It reports malformed when a usage attribute held a value it had to ignore.
+func readFlatUsage(attrs pcommon.Map) (reportedTokens, bool) {
+	var t reportedTokens
 	malformed := false
-	for _, name := range names {
-		v, ok := attrs.Get(name)
+	for key, v := range attrs.All() {
+		if !mayBeUsageName(key) {
+			continue
+		}
+		name, ok := usageNames[key]
 		if !ok {
 			continue
 		}
@@ -100,9 +141,44 @@ func readCount(attrs pcommon.Map, names []string) (tokenCount, bool) {
 			malformed = true
 			continue
 		}
-		return tokenCount{n: n, present: true}, malformed
+		slot := t.slot(name.q)
+		if !slot.present || name.rank < slot.rank {
+			*slot = tokenCount{n: n, present: true, rank: name.rank}
+		}
 	}
-	return tokenCount{}, malformed
+	return t, malformed
+}
+
+// mayBeUsageName reports whether key has the prefix of a name in
+// usageNames; it spares most attributes of a call the map lookup.
+func mayBeUsageName(key string) bool {
+	switch {
+	case strings.HasPrefix(key, "gen_ai."):
+		return strings.HasPrefix(key[len("gen_ai."):], "usage.") ||
+			strings.HasPrefix(key[len("gen_ai."):], "response.")
+	case strings.HasPrefix(key, "llm."):
+		return strings.HasPrefix(key[len("llm."):], "token_count.") ||
+			strings.HasPrefix(key[len("llm."):], "usage.")
+	default:
+		return strings.HasPrefix(key, "ai.usage.")
+	}
+}
+
+func (t *reportedTokens) slot(q quantity) *tokenCount {
+	switch q {
+	case qInput:
+		return &t.input
+	case qOutput:
+		return &t.output
+	case qCacheRead:
+		return &t.cacheRead
+	case qCacheWrite:
+		return &t.cacheWrite
+	case qReasoning:
+		return &t.reasoning
+	default:
+		return &t.total
+	}
 }
 
 // parseCount reads a token count. It accepts an int in [0, 1e9], and a double
@@ -128,15 +204,25 @@ func parseCount(v pcommon.Value) (int64, bool) {
 	}
 }
 
+// any reports whether the span reported a token count; a total alone does
+// not say how it splits and counts as no usage.
 func (t reportedTokens) any() bool {
 	return t.input.present || t.output.present || t.cacheRead.present ||
 		t.cacheWrite.present || t.reasoning.present
 }
 
 // normalized returns the counts with the meaning the ledger uses: input
-// includes cache reads and writes, output includes reasoning. A subset is
-// never added to its total again; a total smaller than its subsets is
-// inconsistent and is raised to their sum.
+// includes cache reads and writes, output includes reasoning.
+//
+// A count reported the other way round is made inclusive: an input known
+// to exclude the cache (inputExcludesCache), and any split the reported
+// total gives away. When input + output + reasoning equals the total and
+// reasoning is not 0, output left reasoning out (Gemini reports its
+// thoughts apart); when input + cache reads + cache writes + output equals
+// it and the cache counts are not 0, input left the cache out (Anthropic's
+// raw counts). Otherwise a subset is never added to its total again; a
+// total smaller than its subsets is inconsistent and is raised to their
+// sum.
 func (t reportedTokens) normalized() pricing.Tokens {
 	n := pricing.Tokens{
 		Input:      t.input.n,
@@ -146,7 +232,23 @@ func (t reportedTokens) normalized() pricing.Tokens {
 		Reasoning:  t.reasoning.n,
 	}
 	// Each count is at most 1e9, so these sums cannot overflow.
-	n.Input = max(n.Input, n.CacheRead+n.CacheWrite)
+	cache := n.CacheRead + n.CacheWrite
+	if t.inputExcludesCache {
+		n.Input += cache
+	} else if t.total.present && t.input.present && t.output.present {
+		sum := n.Input + n.Output
+		switch total := t.total.n; {
+		case total == sum:
+		case n.Reasoning > 0 && total == sum+n.Reasoning:
+			n.Output += n.Reasoning
+		case cache > 0 && total == sum+cache:
+			n.Input += cache
+		case n.Reasoning > 0 && cache > 0 && total == sum+cache+n.Reasoning:
+			n.Input += cache
+			n.Output += n.Reasoning
+		}
+	}
+	n.Input = max(n.Input, cache)
 	n.Output = max(n.Output, n.Reasoning)
 	return n
 }

@@ -164,10 +164,20 @@ func TestReadUsage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			attrs := pcommon.NewMap()
 			require.NoError(t, attrs.FromRaw(tt.attrs))
-			reported, malformed := readUsage(attrs)
+			reported, malformed := readUsage(attrs, attributeFamilies(attrs), "openai")
 			assert.Equal(t, tt.want, reported.normalized())
 			assert.Equal(t, tt.wantUsage, reported.any())
 			assert.Equal(t, tt.wantMalformed, malformed)
 		})
 	}
+}
+
+// TestUsageNamesHavePrefix keeps every usage name visible to the prefix
+// check that spares the other attributes their lookup.
+func TestUsageNamesHavePrefix(t *testing.T) {
+	for name := range usageNames {
+		assert.True(t, mayBeUsageName(name), name)
+	}
+	assert.False(t, mayBeUsageName("gen_ai.request.model"))
+	assert.False(t, mayBeUsageName("http.route"))
 }

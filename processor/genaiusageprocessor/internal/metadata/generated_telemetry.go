@@ -23,12 +23,15 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                             metric.Meter
-	mu                                sync.Mutex
-	registrations                     []metric.Registration
-	ProcessorGenaiusageCallsCounted   metric.Int64Counter
-	ProcessorGenaiusageCallsUnpriced  metric.Int64Counter
-	ProcessorGenaiusageSpansMalformed metric.Int64Counter
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	ProcessorGenaiusageCallsCounted        metric.Int64Counter
+	ProcessorGenaiusageCallsSampled        metric.Int64Counter
+	ProcessorGenaiusageCallsUnpriced       metric.Int64Counter
+	ProcessorGenaiusageCallsUsageEstimated metric.Int64Counter
+	ProcessorGenaiusageSpansDuplicate      metric.Int64Counter
+	ProcessorGenaiusageSpansMalformed      metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -66,10 +69,28 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiusageCallsSampled, err = builder.meter.Int64Counter(
+		"otelcol_processor_genaiusage_calls_sampled",
+		metric.WithDescription("Number of counted calls whose span carried a head-sampling threshold; each stands for its adjusted count of calls. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiusageCallsUnpriced, err = builder.meter.Int64Counter(
 		"otelcol_processor_genaiusage_calls_unpriced",
 		metric.WithDescription("Number of counted calls whose model has no price in the price table. [Development]"),
 		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiusageCallsUsageEstimated, err = builder.meter.Int64Counter(
+		"otelcol_processor_genaiusage_calls_usage_estimated",
+		metric.WithDescription("Number of counted calls whose token counts the instrumentation estimated. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiusageSpansDuplicate, err = builder.meter.Int64Counter(
+		"otelcol_processor_genaiusage_spans_duplicate",
+		metric.WithDescription("Number of call spans not counted because another span records the same call (a wrapper around it in the same batch, or the same response id in the same trace). [Development]"),
+		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiusageSpansMalformed, err = builder.meter.Int64Counter(

@@ -20,12 +20,24 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ProcessorGenaiusageCallsCounted.Add(context.Background(), 1)
+	tb.ProcessorGenaiusageCallsSampled.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsUnpriced.Add(context.Background(), 1)
+	tb.ProcessorGenaiusageCallsUsageEstimated.Add(context.Background(), 1)
+	tb.ProcessorGenaiusageSpansDuplicate.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageSpansMalformed.Add(context.Background(), 1)
 	AssertEqualProcessorGenaiusageCallsCounted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiusageCallsSampled(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiusageCallsUnpriced(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiusageCallsUsageEstimated(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiusageSpansDuplicate(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiusageSpansMalformed(t, testTel,

@@ -1,0 +1,230 @@
+package genaiusageprocessor // import "github.com/usageledger/usageledger/processor/genaiusageprocessor"
+
+import (
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/usageledger/usageledger/internal/usage"
+)
+
+// candidate is a span of one batch that is a call by its own attributes.
+type candidate struct {
+	spanRef
+	kind usage.CallKind
+	fam  families
+	// duplicate is set when another span of the batch records the same
+	// call closer to the wire.
+	duplicate bool
+	// blocked and filtered are set when a guardrail span of the batch
+	// blocked the call before or after the model ran.
+	blocked  bool
+	filtered bool
+}
+
+// guard is a guardrail span of the batch that blocked a request.
+type guard struct {
+	spanRef
+	input  bool
+	linked bool
+}
+
+// batch collects the calls and guardrail blocks of one ptrace.Traces. It
+// is reused from a pool, so a batch without calls allocates nothing.
+type batch struct {
+	calls  []candidate
+	guards []guard
+	// bySpan and byParent index calls by span id and by parent span id;
+	// they are filled only when the batch needs them.
+	bySpan   map[pcommon.SpanID]int
+	byParent map[pcommon.SpanID][]int
+
+	// resource holds the identity values of the resource of the call
+	// counted last, which the calls after it usually share.
+	resource     resourceValues
+	resourceOf   ptrace.ResourceSpans
+	resourceRead bool
+}
+
+var batchPool = sync.Pool{New: func() any { return &batch{} }}
+
+func getBatch() *batch { return batchPool.Get().(*batch) }
+
+// release empties b, dropping its references to the batch's spans, and
+// returns it to the pool.
+func (b *batch) release() {
+	clear(b.calls)
+	b.calls = b.calls[:0]
+	clear(b.guards)
+	b.guards = b.guards[:0]
+	clear(b.bySpan)
+	clear(b.byParent)
+	b.resourceOf, b.resourceRead = ptrace.ResourceSpans{}, false
+	batchPool.Put(b)
+}
+
+// family groups the kinds of call that two instrumentations may record for
+// one request: a model call under another model call is the same call, a
+// model call under a tool call is not.
+func family(k usage.CallKind) usage.CallKind {
+	switch k {
+	case usage.CallEmbedding:
+		return usage.CallModel
+	case usage.CallMCP:
+		return usage.CallTool
+	}
+	return k
+}
+
+// link finds, within the batch, the spans that repeat a call and the calls
+// a guardrail blocked.
+//
+// A call span whose child in the same batch is a call of the same family
+// (model and embedding; tool and MCP; remote agent) is a wrapper around
+// that call, recorded by a framework or gateway instrumentation around the
+// provider SDK's own span: only the innermost span counts, with its own
+// identity and usage.
+//
+// A guardrail span that blocked is linked to the call that is its parent
+// or its sibling (same parent): a guard on the input blocks it, a guard on
+// the output filters it (the model ran and is billed).
+func (b *batch) link() {
+	if len(b.calls) > 1 || len(b.guards) > 0 {
+		if b.bySpan == nil {
+			b.bySpan = make(map[pcommon.SpanID]int, len(b.calls))
+		}
+		for i := range b.calls {
+			if id := b.calls[i].span.SpanID(); !id.IsEmpty() {
+				b.bySpan[id] = i
+			}
+		}
+	}
+	if len(b.calls) > 1 {
+		for i := range b.calls {
+			c := &b.calls[i]
+			parent := c.span.ParentSpanID()
+			if parent.IsEmpty() {
+				continue
+			}
+			j, ok := b.bySpan[parent]
+			if !ok || j == i {
+				continue
+			}
+			if parent := &b.calls[j]; family(parent.kind) == family(c.kind) &&
+				parent.span.TraceID() == c.span.TraceID() {
+				parent.duplicate = true
+			}
+		}
+	}
+	if len(b.guards) == 0 {
+		return
+	}
+	if b.byParent == nil {
+		b.byParent = make(map[pcommon.SpanID][]int, len(b.calls))
+	}
+	for i := range b.calls {
+		if parent := b.calls[i].span.ParentSpanID(); !parent.IsEmpty() {
+			b.byParent[parent] = append(b.byParent[parent], i)
+		}
+	}
+	for g := range b.guards {
+		gd := &b.guards[g]
+		related := func(i int) {
+			c := &b.calls[i]
+			if c.duplicate || c.span.TraceID() != gd.span.TraceID() {
+				return
+			}
+			gd.linked = true
+			if gd.input {
+				c.blocked = true
+			} else {
+				c.filtered = true
+			}
+		}
+		parent := gd.span.ParentSpanID()
+		if parent.IsEmpty() {
+			continue
+		}
+		if i, ok := b.bySpan[parent]; ok {
+			related(i)
+		}
+		for _, i := range b.byParent[parent] {
+			related(i)
+		}
+	}
+}
+
+// families says which dialects' attribute namespaces a span uses, from
+// one pass over its attribute keys; it spares the spans of other kinds
+// (HTTP, database) every further lookup, and the dialect readers the
+// lookups of names a span cannot have.
+type families uint16
+
+const (
+	famGenAI         families = 1 << iota // gen_ai.*
+	famAggregated                         // gen_ai.aggregated_usage.*
+	famGuardrail                          // gen_ai.guardrail.*, litellm.guardrail.*, rail.*
+	famMCP                                // mcp.*
+	famOpenInference                      // openinference.*
+	famVercel                             // ai.*
+	famLLM                                // llm.* (OpenInference, OpenLLMetry)
+	famTraceloop                          // traceloop.*
+	famLiteLLM                            // litellm.*
+)
+
+// attributeFamilies returns the families of attrs' keys; 0 means the span
+// is no GenAI span in any dialect the processor reads. It does not
+// allocate.
+func attributeFamilies(attrs pcommon.Map) families {
+	var f families
+	for key := range attrs.All() {
+		if len(key) < 3 {
+			continue
+		}
+		switch key[0] {
+		case 'g':
+			if strings.HasPrefix(key, "gen_ai.") {
+				f |= famGenAI
+				switch {
+				case strings.HasPrefix(key, "gen_ai.aggregated_usage."):
+					f |= famAggregated
+				case strings.HasPrefix(key, "gen_ai.guardrail."):
+					f |= famGuardrail
+				}
+			}
+		case 'm':
+			if strings.HasPrefix(key, "mcp.") {
+				f |= famMCP
+			}
+		case 'o':
+			if strings.HasPrefix(key, "openinference.") {
+				f |= famOpenInference
+			}
+		case 'a':
+			if strings.HasPrefix(key, "ai.") {
+				f |= famVercel
+			}
+		case 'l':
+			switch {
+			case strings.HasPrefix(key, "llm."):
+				f |= famLLM
+			case strings.HasPrefix(key, "litellm."):
+				f |= famLiteLLM
+				if strings.HasPrefix(key, "litellm.guardrail.") {
+					f |= famGuardrail
+				}
+			}
+		case 't':
+			if strings.HasPrefix(key, "traceloop.") {
+				f |= famTraceloop
+			}
+		case 'r':
+			if strings.HasPrefix(key, "rail.") {
+				f |= famGuardrail
+			}
+		}
+	}
+	return f
+}

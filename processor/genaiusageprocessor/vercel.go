@@ -1,0 +1,96 @@
+package genaiusageprocessor // import "github.com/usageledger/usageledger/processor/genaiusageprocessor"
+
+import (
+	"encoding/json"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// The Vercel AI SDK repeats each provider's own usage report, as JSON, in
+// ai.response.providerMetadata beside its ai.usage.* and gen_ai.usage.*
+// attributes. Those are the provider's numbers and they win: for Anthropic
+// they are the only place that tells the cache counts before the SDK's
+// LanguageModelV3 usage.
+const (
+	attrAIProviderMetadata = "ai.response.providerMetadata"
+	// attrAIInputDetails is present from LanguageModelV3 on, whose input
+	// counts include the cache for every provider.
+	attrAIInputDetails = "ai.usage.inputTokenDetails.cacheReadTokens"
+	attrAIInputNoCache = "ai.usage.inputTokenDetails.noCacheTokens"
+)
+
+// vercelMetadata is the part of ai.response.providerMetadata that reports
+// usage. Pointers tell a count that is absent from one that is 0.
+type vercelMetadata struct {
+	Anthropic *struct {
+		Usage *struct {
+			InputTokens              *json.Number `json:"input_tokens"`
+			OutputTokens             *json.Number `json:"output_tokens"`
+			CacheCreationInputTokens *json.Number `json:"cache_creation_input_tokens"`
+			CacheReadInputTokens     *json.Number `json:"cache_read_input_tokens"`
+		} `json:"usage"`
+		CacheCreationInputTokens *json.Number `json:"cacheCreationInputTokens"`
+	} `json:"anthropic"`
+	OpenAI *struct {
+		CachedPromptTokens *json.Number `json:"cachedPromptTokens"`
+		ReasoningTokens    *json.Number `json:"reasoningTokens"`
+	} `json:"openai"`
+	Bedrock *struct {
+		Usage *struct {
+			CacheReadInputTokens  *json.Number `json:"cacheReadInputTokens"`
+			CacheWriteInputTokens *json.Number `json:"cacheWriteInputTokens"`
+		} `json:"usage"`
+	} `json:"bedrock"`
+}
+
+// readVercelUsage corrects the flat counts of a Vercel AI SDK span with the
+// provider's own numbers and reports whether the metadata was malformed.
+// Order per quantity: provider metadata, then ai.usage.* (the V3 detail
+// names first), then gen_ai.usage.*. Anthropic's own input_tokens leave the
+// cache out; so do the SDK's counts for Anthropic before LanguageModelV3.
+func readVercelUsage(attrs pcommon.Map, provider string, t *reportedTokens) (malformed bool) {
+	if provider == "anthropic" && !has(attrs, attrAIInputDetails) && !has(attrs, attrAIInputNoCache) {
+		t.inputExcludesCache = true
+	}
+	raw := str(attrs, attrAIProviderMetadata)
+	if raw == "" {
+		return false
+	}
+	var m vercelMetadata
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return true
+	}
+	bad := false
+	set := func(dst *tokenCount, n *json.Number) {
+		if n == nil {
+			return
+		}
+		v, err := n.Int64()
+		if err != nil || v < 0 || v > maxTokenCount {
+			bad = true
+			return
+		}
+		*dst = tokenCount{n: v, present: true}
+	}
+	if a := m.Anthropic; a != nil {
+		if u := a.Usage; u != nil {
+			// The whole usage report of the provider: it replaces the SDK's.
+			set(&t.input, u.InputTokens)
+			set(&t.output, u.OutputTokens)
+			set(&t.cacheRead, u.CacheReadInputTokens)
+			set(&t.cacheWrite, u.CacheCreationInputTokens)
+			t.inputExcludesCache = true
+		} else {
+			set(&t.cacheWrite, a.CacheCreationInputTokens)
+		}
+	}
+	if o := m.OpenAI; o != nil {
+		set(&t.cacheRead, o.CachedPromptTokens)
+		set(&t.reasoning, o.ReasoningTokens)
+	}
+	if b := m.Bedrock; b != nil && b.Usage != nil {
+		set(&t.cacheRead, b.Usage.CacheReadInputTokens)
+		set(&t.cacheWrite, b.Usage.CacheWriteInputTokens)
+	}
+	return bad
+}
