@@ -1,13 +1,165 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"go.opentelemetry.io/collector/confmap"
+)
+
 // BudgetsConfig holds monthly USD budgets per organization and connection,
-// exposed next to the counters they watch.
+// exposed next to the counters they watch. Budgets are lists rather than maps
+// keyed by "org/connection", as connection names may contain "/":
+//
+//	budgets:
+//	  organizations:
+//	    - org: acme
+//	      monthly_usd: 500
+//	  connections:
+//	    - org: acme
+//	      connection: support-bot/openai
+//	      monthly_usd: 99.95
 type BudgetsConfig struct {
+	// Organizations are budgets for an organization's whole spend.
+	Organizations []OrganizationBudget `mapstructure:"organizations"`
+
+	// Connections are budgets for one connection of an organization.
+	Connections []ConnectionBudget `mapstructure:"connections"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
-// Validate checks the budgets.
+// OrganizationBudget is the monthly budget of one organization.
+type OrganizationBudget struct {
+	Org string `mapstructure:"org"`
+	// MonthlyUSD is a positive plain decimal number of dollars with at most
+	// 12 decimals, such as "500" or "99.95"; YAML numbers are read as
+	// written.
+	MonthlyUSD string `mapstructure:"monthly_usd"`
+}
+
+// ConnectionBudget is the monthly budget of one connection.
+type ConnectionBudget struct {
+	Org        string `mapstructure:"org"`
+	Connection string `mapstructure:"connection"`
+	// MonthlyUSD is as in [OrganizationBudget].
+	MonthlyUSD string `mapstructure:"monthly_usd"`
+}
+
+var _ confmap.Unmarshaler = (*BudgetsConfig)(nil)
+
+// Unmarshal reads the budgets, accepting monthly_usd as a YAML number or a
+// quoted decimal.
+func (cfg *BudgetsConfig) Unmarshal(conf *confmap.Conf) error {
+	if err := quoteAmounts(conf, "organizations"); err != nil {
+		return err
+	}
+	if err := quoteAmounts(conf, "connections"); err != nil {
+		return err
+	}
+	// budgetFields has the fields of BudgetsConfig without its Unmarshal method.
+	type budgetFields BudgetsConfig
+	return conf.Unmarshal((*budgetFields)(cfg))
+}
+
+// quoteAmounts rewrites every monthly_usd number of the list at key as the
+// decimal text it was written as, so it decodes into a string. YAML reads
+// 99.95 as the float64 nearest to it, whose shortest decimal form is again
+// 99.95; a float64 keeps any decimal of up to 15 significant digits this way.
+func quoteAmounts(conf *confmap.Conf, key string) error {
+	raw, ok := conf.Get(key).([]any)
+	if !ok {
+		return nil
+	}
+	for i, item := range raw {
+		entry, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		switch v := entry["monthly_usd"].(type) {
+		case int:
+			entry["monthly_usd"] = strconv.Itoa(v)
+		case int64:
+			entry["monthly_usd"] = strconv.FormatInt(v, 10)
+		case uint64:
+			entry["monthly_usd"] = strconv.FormatUint(v, 10)
+		case float64:
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Errorf("budgets::%s[%d]::monthly_usd: %v is not a number of dollars; "+
+					"expecting a positive decimal such as 500 or 99.95", key, i, v)
+			}
+			entry["monthly_usd"] = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	return conf.Merge(confmap.NewFromStringMap(map[string]any{key: raw}))
+}
+
+// Validate checks that every budget names its organization (and connection)
+// once and has a positive amount of dollars.
 func (cfg *BudgetsConfig) Validate() error {
-	return nil
+	var errs []error
+	orgs := make(map[string]int, len(cfg.Organizations))
+	for i, b := range cfg.Organizations {
+		key := fmt.Sprintf("budgets::organizations[%d]", i)
+		if b.Org == "" {
+			errs = append(errs, fmt.Errorf("%s::org: must not be empty; expecting an organization", key))
+		} else if j, dup := orgs[b.Org]; dup {
+			errs = append(errs, fmt.Errorf("%s::org: %q has a budget already at budgets::organizations[%d]; "+
+				"expecting one budget per organization", key, b.Org, j))
+		} else {
+			orgs[b.Org] = i
+		}
+		if _, err := parseUSD(b.MonthlyUSD); err != nil {
+			errs = append(errs, fmt.Errorf("%s::monthly_usd: %w", key, err))
+		}
+	}
+
+	type connKey struct{ org, connection string }
+	conns := make(map[connKey]int, len(cfg.Connections))
+	for i, b := range cfg.Connections {
+		key := fmt.Sprintf("budgets::connections[%d]", i)
+		switch {
+		case b.Org == "":
+			errs = append(errs, fmt.Errorf("%s::org: must not be empty; expecting an organization", key))
+		case b.Connection == "":
+			errs = append(errs, fmt.Errorf("%s::connection: must not be empty; expecting a connection", key))
+		default:
+			k := connKey{b.Org, b.Connection}
+			if j, dup := conns[k]; dup {
+				errs = append(errs, fmt.Errorf("%s: %q of %q has a budget already at budgets::connections[%d]; "+
+					"expecting one budget per connection", key, b.Connection, b.Org, j))
+			} else {
+				conns[k] = i
+			}
+		}
+		if _, err := parseUSD(b.MonthlyUSD); err != nil {
+			errs = append(errs, fmt.Errorf("%s::monthly_usd: %w", key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Empty reports whether no budget is configured.
+func (cfg *BudgetsConfig) Empty() bool {
+	return len(cfg.Organizations) == 0 && len(cfg.Connections) == 0
+}
+
+// orgs returns the organizations that budgets watch, each once.
+func (cfg *BudgetsConfig) orgs() []string {
+	var orgs []string
+	for _, b := range cfg.Organizations {
+		if !slices.Contains(orgs, b.Org) {
+			orgs = append(orgs, b.Org)
+		}
+	}
+	for _, b := range cfg.Connections {
+		if !slices.Contains(orgs, b.Org) {
+			orgs = append(orgs, b.Org)
+		}
+	}
+	return orgs
 }

@@ -1,6 +1,7 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
+	"math"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -12,17 +13,29 @@ import (
 
 // tally is what one ptrace.Traces adds to the ledger.
 type tally struct {
-	batch     *ledger.Batch
-	calls     int64 // counted spans
-	malformed int64 // counted spans with an unreadable attribute
-	atArrival int64 // counted spans booked at arrival for want of a plausible end time
+	batch      *ledger.Batch
+	calls      int64 // counted spans
+	malformed  int64 // counted spans with an unreadable attribute
+	atArrival  int64 // counted spans booked at arrival for want of a plausible end time
+	future     int64 // of those, spans dated beyond the future skew
+	overflowed int64 // counted spans booked to an overflow organization or connection
+	repeated   int64 // spans that appeared twice in td itself
+}
+
+// counter turns spans into a batch: the calendar decides the month, the
+// guard the organization and connection a call is booked to.
+type counter struct {
+	calendar calendar
+	guard    *guard
+	dedup    DedupConfig
 }
 
 // countTraces adds every counted span of td to a new batch. Spans without
 // the counted marker are skipped; a counted span is always counted, reading
 // an attribute of the wrong type as absent.
-func countTraces(td ptrace.Traces, cal calendar, arrival time.Time) tally {
+func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 	t := tally{batch: ledger.NewBatch()}
+	t.batch.SetDedup(ledger.Dedup{Arrival: arrival, Window: cn.dedup.Window, MaxEntries: cn.dedup.MaxEntries})
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		sss := rss.At(i).ScopeSpans()
@@ -35,7 +48,7 @@ func countTraces(td ptrace.Traces, cal calendar, arrival time.Time) tally {
 					continue
 				}
 				t.calls++
-				if !t.add(span, cal, arrival) {
+				if !cn.add(&t, span, arrival) {
 					t.malformed++
 				}
 			}
@@ -46,10 +59,14 @@ func countTraces(td ptrace.Traces, cal calendar, arrival time.Time) tally {
 
 // add books one counted span and reports whether all its attributes were
 // readable.
-func (t *tally) add(span ptrace.Span, cal calendar, arrival time.Time) bool {
+func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 	r := attrReader{m: span.Attributes(), ok: true}
-	at, atArrival := cal.bookingTime(span.EndTimestamp(), arrival)
-	if atArrival {
+	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), arrival)
+	switch booked {
+	case bookedFuture:
+		t.future++
+		t.atArrival++
+	case bookedUndated:
 		t.atArrival++
 	}
 	seen := at.UnixNano()
@@ -78,19 +95,26 @@ func (t *tally) add(span ptrace.Span, cal calendar, arrival time.Time) bool {
 	case outcome == usage.OutcomeError:
 		c.Errors = 1
 	}
+	c = c.Scale(r.adjustedCount(span))
 
-	id := ledger.ConnectionID{Org: r.str(usage.AttrOrg), Connection: r.str(usage.AttrConnection)}
-	t.batch.Add(ledger.Key{
-		Org:        id.Org,
-		Connection: id.Connection,
-		Month:      cal.month(at),
-		Model:      r.str(usage.AttrModel),
-	}, c)
-	t.batch.SetConnection(id, ledger.ConnectionInfo{
-		Team:       r.str(usage.AttrTeam),
-		CostCenter: r.str(usage.AttrCostCenter),
-		LastSeen:   seen,
-	})
+	org, conn, over := cn.guard.admit(r.str(usage.AttrOrg), r.str(usage.AttrConnection))
+	if over {
+		t.overflowed++
+	}
+	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.month(org, at), Model: r.str(usage.AttrModel)}
+	t.batch.SetZone(org, key.Month, cn.calendar.zoneOf(org).String())
+	info := ledger.CallInfo(r.str(usage.AttrTeam), r.str(usage.AttrCostCenter), seen)
+
+	spanKey := ledger.SpanKey{Trace: span.TraceID(), Span: span.SpanID()}
+	if spanKey.IsZero() {
+		// No ids to recognize a repeat by: it always counts.
+		t.batch.Add(key, c)
+		t.batch.SetConnection(ledger.ConnectionID{Org: org, Connection: conn}, info)
+		return r.ok
+	}
+	if !t.batch.AddSpan(spanKey, ledger.SpanCall{Key: key, Counters: c, Info: info}) {
+		t.repeated++
+	}
 	return r.ok
 }
 
@@ -125,6 +149,56 @@ func (r *attrReader) count(key string) uint64 {
 		return 0
 	}
 	return uint64(v.Int())
+}
+
+// maxAdjustedCount bounds the calls one sampled span may stand for: a
+// sampling probability below one in a billion is taken as damage.
+const maxAdjustedCount = 1e9
+
+// adjustedCount returns the number of calls a sampled span stands for: the
+// adjusted count attribute when it is a number from 1 to 1e9, else 1. A
+// fractional count such as 1.5 (sampling at 2 in 3) becomes 1 or 2, chosen
+// from the span's ids so that the choice is the same on every delivery and
+// the expected total is exact: 2 with probability 0.5.
+func (r *attrReader) adjustedCount(span ptrace.Span) uint64 {
+	v, found := r.m.Get(usage.AttrAdjustedCount)
+	if !found {
+		return 1
+	}
+	var n float64
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		n = float64(v.Int())
+	case pcommon.ValueTypeDouble:
+		n = v.Double()
+	default:
+		r.ok = false
+		return 1
+	}
+	if !(n >= 1 && n <= maxAdjustedCount) { // also false for NaN
+		r.ok = false
+		return 1
+	}
+	whole := math.Floor(n)
+	if frac := n - whole; frac > 0 && spanFraction(span) < frac {
+		whole++
+	}
+	return uint64(whole)
+}
+
+// spanFraction maps the span's ids to a number in [0, 1), uniform over
+// random ids: an FNV-1a hash of the 24 id bytes, then a final mix so that
+// ids differing in one byte spread over the whole range.
+func spanFraction(span ptrace.Span) float64 {
+	tid, sid := span.TraceID(), span.SpanID()
+	h := uint64(14695981039346656037)
+	for _, b := range append(tid[:], sid[:]...) {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return float64(h>>11) / (1 << 53)
 }
 
 // flag returns 1 for a true bool attribute and 0 otherwise.

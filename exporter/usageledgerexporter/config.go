@@ -3,10 +3,12 @@ package usageledgerexporter // import "github.com/usageledger/usageledger/export
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/usageledger/usageledger/internal/ledger"
@@ -20,13 +22,15 @@ const maxMonths = 120
 var (
 	errEmptyPath     = errors.New("path: must not be empty; expecting the ledger file, e.g. data/usage-ledger.db")
 	errEmptyEndpoint = errors.New("metrics::endpoint: must not be empty; expecting host:port, e.g. localhost:9464")
-	errSendingQueue  = errors.New("sending_queue: not supported; the exporter answers once calls are " +
-		"committed to disk, and a queue would answer before that")
+	errMemoryQueue   = errors.New("sending_queue: an in-memory queue answers before the ledger commits; " +
+		"expecting sending_queue::storage naming a storage extension such as file_storage, " +
+		"or sending_queue::wait_for_result: true")
 )
 
-// Config is the configuration of the usageledger exporter. There is no
-// sending queue: the exporter answers only once a batch is committed to disk,
-// and a queue in memory would answer before that.
+// Config is the configuration of the usageledger exporter. The exporter
+// answers only once a batch is committed to disk; a sending queue is allowed
+// only when it keeps that promise: persistent (storage set), so that
+// acknowledged means on disk in the queue, or waiting for the result.
 type Config struct {
 	// Path is the ledger file, relative to the working directory unless
 	// absolute. Default data/usage-ledger.db.
@@ -46,6 +50,28 @@ type Config struct {
 	// back-fills and tests.
 	PinnedMonths []string `mapstructure:"pinned_months"`
 
+	// DefaultTimeZone is the IANA time zone whose calendar months count the
+	// calls of an organization with no zone of its own. Default UTC.
+	DefaultTimeZone string `mapstructure:"default_time_zone"`
+
+	// Organizations holds settings per organization, by its name.
+	Organizations map[string]OrganizationConfig `mapstructure:"organizations"`
+
+	// FutureSkew is how far past its arrival a call may end and still be
+	// booked at its end time; a call dated later is booked at its arrival.
+	// Default 5m.
+	FutureSkew time.Duration `mapstructure:"future_skew"`
+
+	// Dedup keeps a span delivered again from counting twice.
+	Dedup DedupConfig `mapstructure:"dedup"`
+
+	// Limits bound the organizations and connections the ledger tracks.
+	Limits LimitsConfig `mapstructure:"limits"`
+
+	// Backup serves a consistent copy of the ledger file at /backup on the
+	// metrics server, behind its auth. Default true.
+	Backup bool `mapstructure:"backup"`
+
 	// Budgets are monthly USD budgets per organization and connection.
 	Budgets BudgetsConfig `mapstructure:"budgets"`
 
@@ -55,21 +81,12 @@ type Config struct {
 	// RetryConfig retries a batch whose commit failed.
 	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 
+	// QueueConfig is the sending queue, off by default. Only a persistent
+	// queue or one that waits for the result is accepted.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
-}
-
-var _ confmap.Unmarshaler = (*Config)(nil)
-
-// Unmarshal reads the configuration, rejecting a sending_queue section with
-// the reason rather than as an unknown key.
-func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
-	if conf.IsSet("sending_queue") {
-		return errSendingQueue
-	}
-	// configFields has the fields of Config without its Unmarshal method.
-	type configFields Config
-	return conf.Unmarshal((*configFields)(cfg))
 }
 
 // Validate checks the configuration, naming the key of a bad value.
@@ -97,5 +114,99 @@ func (cfg *Config) Validate() error {
 		}
 		seen[m] = i
 	}
+	if _, err := loadZone(cfg.DefaultTimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("default_time_zone: %w", err))
+	}
+	for _, name := range sortedKeys(cfg.Organizations) {
+		if zone := cfg.Organizations[name].TimeZone; zone != "" {
+			if _, err := loadZone(zone); err != nil {
+				errs = append(errs, fmt.Errorf("organizations::%s::time_zone: %w", name, err))
+			}
+		}
+	}
+	if cfg.FutureSkew < 0 {
+		errs = append(errs, fmt.Errorf("future_skew: %s is negative; expecting a duration such as 5m", cfg.FutureSkew))
+	}
+	errs = append(errs, cfg.Dedup.validate(), cfg.Limits.validate())
+	if cfg.QueueConfig.HasValue() {
+		q := cfg.QueueConfig.Get()
+		if q.StorageID == nil && !q.WaitForResult {
+			errs = append(errs, errMemoryQueue)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// OrganizationConfig holds the settings of one organization.
+type OrganizationConfig struct {
+	// TimeZone is the IANA time zone whose calendar months count the
+	// organization's calls; empty means default_time_zone.
+	TimeZone string `mapstructure:"time_zone"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// DedupConfig keeps a span (trace id and span id) delivered again within a
+// window of its first arrival from counting twice, across restarts too.
+type DedupConfig struct {
+	// Window is how long after a span's arrival another delivery of it is
+	// not counted; 0 turns dedup off. Default 24h.
+	Window time.Duration `mapstructure:"window"`
+	// MaxEntries bounds the span keys kept; past it the oldest are
+	// forgotten before their window ends. 0 means no bound. Default 5,000,000.
+	MaxEntries int `mapstructure:"max_entries"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (cfg DedupConfig) validate() error {
+	var errs []error
+	if cfg.Window < 0 {
+		errs = append(errs, fmt.Errorf(
+			"dedup::window: %s is negative; expecting a duration such as 24h, or 0 to turn dedup off", cfg.Window))
+	}
+	if cfg.MaxEntries < 0 {
+		errs = append(errs, fmt.Errorf(
+			"dedup::max_entries: %d is negative; expecting a number of span keys, or 0 for no bound", cfg.MaxEntries))
+	}
+	return errors.Join(errs...)
+}
+
+// LimitsConfig bounds how many organizations, and connections per
+// organization, get rows of their own. Calls of the ones past a limit are
+// booked to the overflow organization or connection, so totals stay right.
+type LimitsConfig struct {
+	// Organizations is the most organizations with rows of their own.
+	// Default 1000.
+	Organizations int `mapstructure:"organizations"`
+	// ConnectionsPerOrganization is the most connections of one
+	// organization with rows of their own. Default 10000.
+	ConnectionsPerOrganization int `mapstructure:"connections_per_organization"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (cfg LimitsConfig) validate() error {
+	var errs []error
+	if cfg.Organizations < 1 {
+		errs = append(errs, fmt.Errorf("limits::organizations: %d is out of range; expecting at least 1",
+			cfg.Organizations))
+	}
+	if cfg.ConnectionsPerOrganization < 1 {
+		errs = append(errs, fmt.Errorf("limits::connections_per_organization: %d is out of range; expecting at least 1",
+			cfg.ConnectionsPerOrganization))
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

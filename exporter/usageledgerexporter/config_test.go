@@ -10,9 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadata"
@@ -27,6 +29,15 @@ func TestLoadConfig(t *testing.T) {
 	allSettings.Metrics.NetAddr.Endpoint = "0.0.0.0:9999"
 	allSettings.Months = 3
 	allSettings.PinnedMonths = []string{"2026-10", "2026-11"}
+	allSettings.DefaultTimeZone = "Europe/Berlin"
+	allSettings.Organizations = map[string]OrganizationConfig{
+		"acme":   {TimeZone: "Asia/Shanghai"},
+		"globex": {},
+	}
+	allSettings.FutureSkew = time.Minute
+	allSettings.Dedup = DedupConfig{Window: 48 * time.Hour, MaxEntries: 1000}
+	allSettings.Limits = LimitsConfig{Organizations: 10, ConnectionsPerOrganization: 20}
+	allSettings.Backup = false
 	allSettings.TimeoutConfig.Timeout = 10 * time.Second
 	allSettings.RetryConfig = configretry.BackOffConfig{
 		Enabled:             true,
@@ -36,6 +47,17 @@ func TestLoadConfig(t *testing.T) {
 		MaxInterval:         10 * time.Second,
 		MaxElapsedTime:      time.Minute,
 	}
+
+	storage := component.MustNewID("file_storage")
+	persistentQueue := createDefaultConfig().(*Config)
+	persistentQueue.QueueConfig.GetOrInsertDefault().StorageID = &storage
+	persistentQueue.QueueConfig.Get().NumConsumers = 4
+	waitingQueue := createDefaultConfig().(*Config)
+	waitingQueue.QueueConfig.GetOrInsertDefault().WaitForResult = true
+	noQueue := createDefaultConfig().(*Config)
+	noQueue.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	dedupOff := createDefaultConfig().(*Config)
+	dedupOff.Dedup.Window = 0
 
 	tests := []struct {
 		id      string
@@ -50,7 +72,22 @@ func TestLoadConfig(t *testing.T) {
 		{id: "too_many_months", wantErr: "months: 121 is out of range; expecting 1 to 120"},
 		{id: "empty_path", wantErr: "path: must not be empty"},
 		{id: "empty_endpoint", wantErr: "metrics::endpoint: must not be empty"},
-		{id: "sending_queue", wantErr: "sending_queue: not supported"},
+		{id: "memory_queue", wantErr: "sending_queue: an in-memory queue answers before the ledger commits; " +
+			"expecting sending_queue::storage naming a storage extension such as file_storage, " +
+			"or sending_queue::wait_for_result: true"},
+		{id: "persistent_queue", want: persistentQueue},
+		{id: "waiting_queue", want: waitingQueue},
+		{id: "no_queue", want: noQueue},
+		{id: "bad_time_zone", wantErr: `default_time_zone: unknown time zone "Mars/Olympus_Mons"; ` +
+			"expecting an IANA name such as UTC or Europe/Berlin"},
+		{id: "local_time_zone", wantErr: `default_time_zone: "Local" is not a time zone`},
+		{id: "bad_org_time_zone", wantErr: `organizations::acme::time_zone: unknown time zone "CEST"`},
+		{id: "negative_skew", wantErr: "future_skew: -1m0s is negative; expecting a duration such as 5m"},
+		{id: "negative_dedup", wantErr: "dedup::window: -1h0m0s is negative; expecting a duration such as 24h, " +
+			"or 0 to turn dedup off\ndedup::max_entries: -5 is negative"},
+		{id: "dedup_off", want: dedupOff},
+		{id: "zero_limits", wantErr: "limits::organizations: 0 is out of range; expecting at least 1\n" +
+			"limits::connections_per_organization: 0 is out of range; expecting at least 1"},
 		{id: "misspelled_key", wantErr: "invalid keys: month"},
 	}
 	for _, tt := range tests {
@@ -80,6 +117,12 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Empty(t, cfg.PinnedMonths)
 	assert.Equal(t, 5*time.Second, cfg.TimeoutConfig.Timeout)
 	assert.True(t, cfg.RetryConfig.Enabled)
+	assert.False(t, cfg.QueueConfig.HasValue(), "no sending queue unless configured")
+	assert.Equal(t, "UTC", cfg.DefaultTimeZone)
+	assert.Equal(t, 5*time.Minute, cfg.FutureSkew)
+	assert.Equal(t, DedupConfig{Window: 24 * time.Hour, MaxEntries: 5_000_000}, cfg.Dedup)
+	assert.Equal(t, LimitsConfig{Organizations: 1000, ConnectionsPerOrganization: 10_000}, cfg.Limits)
+	assert.True(t, cfg.Backup)
 	require.NoError(t, confmap.Validate(cfg))
 }
 
@@ -90,7 +133,7 @@ func TestREADMEConfig(t *testing.T) {
 	require.NoError(t, err)
 
 	blocks := strings.Split(string(readme), "```yaml\n")[1:]
-	require.Len(t, blocks, 2)
+	require.Len(t, blocks, 3)
 	for i, block := range blocks {
 		text, _, _ := strings.Cut(block, "```")
 		var raw map[string]any

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadata"
@@ -28,10 +29,18 @@ type ledgerExporter struct {
 	telemetry *metadata.TelemetryBuilder
 	calendar  calendar
 	now       func() time.Time
+	// openOptions are passed to ledger.Open; benchmarks turn off the sync.
+	openOptions []ledger.Option
 
-	// mu guards the ledger handle, opened in start and closed in shutdown.
-	mu    sync.RWMutex
-	store ledger.Store
+	// mu guards the ledger handle and the counter built on it, set in start
+	// and cleared in shutdown.
+	mu      sync.RWMutex
+	store   ledger.Store
+	counter *counter
+
+	// failing tracks commit failures, so that an outage logs when it starts
+	// and when it ends rather than once per batch.
+	failing commitHealth
 
 	// The HTTP server, the address it listens on, and the goroutine serving it.
 	server  *http.Server
@@ -40,6 +49,10 @@ type ledgerExporter struct {
 }
 
 func newLedgerExporter(cfg *Config, set exporter.Settings) (*ledgerExporter, error) {
+	cal, err := newCalendar(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("usageledger exporter: %w", err)
+	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, fmt.Errorf("usageledger exporter telemetry: %w", err)
@@ -49,18 +62,23 @@ func newLedgerExporter(cfg *Config, set exporter.Settings) (*ledgerExporter, err
 		settings:  set,
 		logger:    set.Logger,
 		telemetry: tb,
-		calendar:  calendar{zone: time.UTC},
+		calendar:  cal,
 		now:       time.Now,
 	}, nil
 }
 
 func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
-	store, err := ledger.Open(e.cfg.Path)
+	store, err := ledger.Open(e.cfg.Path, e.openOptions...)
 	if err != nil {
 		return fmt.Errorf("usageledger exporter: %w", err)
 	}
+	known, err := store.Connections(ctx)
+	if err != nil {
+		return errors.Join(fmt.Errorf("usageledger exporter: %w", err), store.Close())
+	}
 	e.mu.Lock()
 	e.store = store
+	e.counter = &counter{calendar: e.calendar, guard: newGuard(e.cfg.Limits, known), dedup: e.cfg.Dedup}
 	e.mu.Unlock()
 
 	if err := e.startServer(ctx, host); err != nil {
@@ -73,6 +91,16 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		zap.String("metrics_path", metricsPath),
 		zap.Int("months", e.cfg.Months),
 		zap.Strings("pinned_months", e.cfg.PinnedMonths),
+		zap.String("default_time_zone", e.cfg.DefaultTimeZone),
+		zap.Int("organizations_with_time_zone", len(e.calendar.zones)),
+		zap.Duration("future_skew", e.cfg.FutureSkew),
+		zap.Duration("dedup_window", e.cfg.Dedup.Window),
+		zap.Int("dedup_max_entries", e.cfg.Dedup.MaxEntries),
+		zap.Int("max_organizations", e.cfg.Limits.Organizations),
+		zap.Int("max_connections_per_organization", e.cfg.Limits.ConnectionsPerOrganization),
+		zap.Int("known_connections", len(known)),
+		zap.Bool("backup", e.cfg.Backup),
+		zap.Bool("persistent_queue", e.cfg.QueueConfig.HasValue() && e.cfg.QueueConfig.Get().StorageID != nil),
 		zap.Duration("timeout", e.cfg.TimeoutConfig.Timeout),
 		zap.Bool("retry_on_failure", e.cfg.RetryConfig.Enabled),
 	)
@@ -88,6 +116,7 @@ func (e *ledgerExporter) shutdown(ctx context.Context) error {
 	if e.store != nil {
 		err = errors.Join(err, e.store.Close())
 		e.store = nil
+		e.counter = nil
 	}
 	e.mu.Unlock()
 
@@ -96,36 +125,52 @@ func (e *ledgerExporter) shutdown(ctx context.Context) error {
 }
 
 // consumeTraces commits the counted calls of td in one batch. It returns nil
-// only once the batch is on disk; any commit failure is retryable. A
-// malformed span never fails the batch.
+// only once the batch is on disk; any commit failure is retryable and
+// records nothing, so the retry counts in full. A malformed span never fails
+// the batch, and a span already counted within the dedup window is not
+// counted again.
 func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) error {
-	t := countTraces(td, e.calendar, e.now())
-	if t.malformed > 0 {
-		e.telemetry.ExporterUsageledgerMalformedSpans.Add(ctx, t.malformed)
-	}
-	if t.atArrival > 0 {
-		e.telemetry.ExporterUsageledgerCallsBookedAtArrival.Add(ctx, t.atArrival)
-	}
-	if t.batch.Empty() {
-		return nil
-	}
-
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.store == nil {
 		return errNotStarted
 	}
 
+	t := e.counter.countTraces(td, e.now())
+	if t.batch.Empty() {
+		return nil
+	}
+
 	start := time.Now()
-	err := e.store.Commit(ctx, t.batch)
+	res, err := e.store.Commit(ctx, t.batch)
 	e.telemetry.ExporterUsageledgerCommitDuration.Record(ctx, time.Since(start).Seconds())
 	if err != nil {
 		e.telemetry.ExporterUsageledgerCommitFailures.Add(ctx, 1)
+		e.failing.failed(e.logger, err)
 		return fmt.Errorf("usageledger exporter: %w", err)
 	}
+	e.failing.succeeded(e.logger)
+
+	// Per-span figures count once the batch is committed, so a retried
+	// batch does not count its malformed spans twice.
 	e.telemetry.ExporterUsageledgerCommits.Add(ctx, 1)
-	e.telemetry.ExporterUsageledgerCalls.Add(ctx, t.calls)
+	e.telemetry.ExporterUsageledgerCalls.Add(ctx, t.calls-t.repeated-res.Duplicates)
+	addIf(ctx, e.telemetry.ExporterUsageledgerDuplicateSpans, t.repeated+res.Duplicates)
+	addIf(ctx, e.telemetry.ExporterUsageledgerDedupEvicted, res.Evicted)
+	addIf(ctx, e.telemetry.ExporterUsageledgerMalformedSpans, t.malformed)
+	addIf(ctx, e.telemetry.ExporterUsageledgerCallsBookedAtArrival, t.atArrival)
+	addIf(ctx, e.telemetry.ExporterUsageledgerCallsDatedInFuture, t.future)
+	addIf(ctx, e.telemetry.ExporterUsageledgerCallsOverflowed, t.overflowed)
+	if res.Evicted > 0 {
+		e.failing.evicted(e.logger, res)
+	}
 	return nil
+}
+
+func addIf(ctx context.Context, c metric.Int64Counter, n int64) {
+	if n > 0 {
+		c.Add(ctx, n)
+	}
 }
 
 // ledger returns the open ledger, or nil before start and after shutdown.

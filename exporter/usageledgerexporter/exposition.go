@@ -31,7 +31,11 @@ func (e *ledgerExporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var buf bytes.Buffer
-	if err := writeExposition(r.Context(), &buf, store, e.exposedMonths()); err != nil {
+	err := writeExposition(r.Context(), &buf, store, e.exposedMonths())
+	if err == nil {
+		err = writeBudgets(r.Context(), &buf, store, &e.cfg.Budgets, e.calendar, e.now())
+	}
+	if err != nil {
 		e.telemetry.ExporterUsageledgerExpositionFailures.Add(r.Context(), 1)
 		e.logger.Warn("Cannot read the usage ledger for /metrics", zap.Error(err))
 		http.Error(w, "cannot read the usage ledger: "+err.Error(), http.StatusInternalServerError)
@@ -103,8 +107,12 @@ func writeExposition(ctx context.Context, w io.Writer, store ledger.Store, month
 	if err != nil {
 		return err
 	}
-	series := newSeries(rows, conns)
+	writeSeries(w, newSeries(rows, conns))
+	return nil
+}
 
+// writeSeries writes the families of series to w.
+func writeSeries(w io.Writer, series exposedSeries) {
 	for _, f := range rowFamilies {
 		writeMetadata(w, f.name, f.help, "counter")
 		for _, r := range series.rows {
@@ -139,7 +147,6 @@ func writeExposition(ctx context.Context, w io.Writer, store ledger.Store, month
 		metrics.WriteGaugeUint64(w, info+"{"+c.labels+`,team="`+labelValue(c.info.Team)+
 			`",cost_center="`+labelValue(c.info.CostCenter)+`"}`, 1)
 	}
-	return nil
 }
 
 func writeMetadata(w io.Writer, name, help, typ string) {

@@ -2,6 +2,7 @@ package usageledgerexporter // import "github.com/usageledger/usageledger/export
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -15,9 +16,20 @@ import (
 )
 
 const (
-	defaultPath     = "data/usage-ledger.db"
-	defaultEndpoint = "localhost:9464"
-	defaultMonths   = 2
+	defaultPath       = "data/usage-ledger.db"
+	defaultEndpoint   = "localhost:9464"
+	defaultMonths     = 2
+	defaultTimeZone   = "UTC"
+	defaultFutureSkew = 5 * time.Minute
+
+	// A day covers client and collector retries and a persistent queue
+	// replayed after an outage of up to a day; see README "Guarantees" for
+	// what it costs on disk.
+	defaultDedupWindow     = 24 * time.Hour
+	defaultDedupMaxEntries = 5_000_000
+
+	defaultMaxOrganizations = 1000
+	defaultMaxConnections   = 10_000
 )
 
 // NewFactory returns the factory of the usageledger exporter.
@@ -33,11 +45,20 @@ func createDefaultConfig() component.Config {
 	server := confighttp.NewDefaultServerConfig()
 	server.NetAddr.Endpoint = defaultEndpoint
 	return &Config{
-		Path:          defaultPath,
-		Metrics:       server,
-		Months:        defaultMonths,
+		Path:            defaultPath,
+		Metrics:         server,
+		Months:          defaultMonths,
+		DefaultTimeZone: defaultTimeZone,
+		FutureSkew:      defaultFutureSkew,
+		Dedup:           DedupConfig{Window: defaultDedupWindow, MaxEntries: defaultDedupMaxEntries},
+		Limits: LimitsConfig{
+			Organizations:              defaultMaxOrganizations,
+			ConnectionsPerOrganization: defaultMaxConnections,
+		},
+		Backup:        true,
 		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Default(exporterhelper.NewDefaultQueueConfig()),
 	}
 }
 
@@ -49,8 +70,9 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 	return newTraces(ctx, set, e)
 }
 
-// newTraces wraps e in the exporter helper with timeout and retry and
-// without a sending queue.
+// newTraces wraps e in the exporter helper with timeout, retry and the
+// sending queue when configured, which Validate allows only persistent or
+// waiting for the result.
 func newTraces(ctx context.Context, set exporter.Settings, e *ledgerExporter) (exporter.Traces, error) {
 	c := e.cfg
 	return exporterhelper.NewTraces(ctx, set, c, e.consumeTraces,
@@ -59,8 +81,6 @@ func newTraces(ctx context.Context, set exporter.Settings, e *ledgerExporter) (e
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithTimeout(c.TimeoutConfig),
 		exporterhelper.WithRetry(c.RetryConfig),
-		// A successful return means the counts are on disk, so no queue may
-		// answer first.
-		exporterhelper.WithQueue(configoptional.None[exporterhelper.QueueBatchConfig]()),
+		exporterhelper.WithQueue(c.QueueConfig),
 	)
 }

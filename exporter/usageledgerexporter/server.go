@@ -9,14 +9,21 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 )
 
-// metricsPath is where the exposition is served.
-const metricsPath = "/metrics"
+// metricsPath is where the exposition is served, backupPath the copy of
+// the ledger file.
+const (
+	metricsPath = "/metrics"
+	backupPath  = "/backup"
+)
 
 // startServer listens on the configured endpoint and serves in the
 // background; a serve failure is reported to the host as fatal.
 func (e *ledgerExporter) startServer(ctx context.Context, host component.Host) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc(metricsPath, e.serveMetrics)
+	if e.cfg.Backup {
+		mux.HandleFunc(backupPath, e.serveBackup)
+	}
 
 	server, err := e.cfg.Metrics.ToServer(ctx, host.GetExtensions(), e.settings.TelemetrySettings, mux)
 	if err != nil {

@@ -53,8 +53,12 @@ func TestMetricsServerUsesAuthExtension(t *testing.T) {
 	require.NoError(t, e.start(context.Background(), hostWith{authID: scrapeToken{}}))
 	defer func() { require.NoError(t, e.shutdown(context.Background())) }()
 
+	var getPath func(path, token string) int
 	get := func(token string) int {
-		req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+"/metrics", http.NoBody)
+		return getPath("/metrics", token)
+	}
+	getPath = func(path, token string) int {
+		req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+path, http.NoBody)
 		require.NoError(t, err)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -67,4 +71,8 @@ func TestMetricsServerUsesAuthExtension(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, get(""))
 	assert.Equal(t, http.StatusUnauthorized, get("guess"))
 	assert.Equal(t, http.StatusOK, get("s3cret"))
+
+	// The backup is behind the same auth.
+	assert.Equal(t, http.StatusUnauthorized, getPath("/backup", ""))
+	assert.Equal(t, http.StatusOK, getPath("/backup", "s3cret"))
 }

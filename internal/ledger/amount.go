@@ -34,6 +34,17 @@ func (a Amount) Add(b Amount) Amount {
 	return Amount{Hi: hi, Lo: lo}
 }
 
+// Mul returns a × n, saturating at the largest amount.
+func (a Amount) Mul(n uint64) Amount {
+	hiOfLo, lo := bits.Mul64(a.Lo, n)
+	carry, hi := bits.Mul64(a.Hi, n)
+	hi, overflow := bits.Add64(hi, hiOfLo, 0)
+	if carry != 0 || overflow != 0 {
+		return Amount{Hi: math.MaxUint64, Lo: math.MaxUint64}
+	}
+	return Amount{Hi: hi, Lo: lo}
+}
+
 // picoPerUSD is the number of picodollars in one dollar.
 const picoPerUSD = 1_000_000_000_000
 

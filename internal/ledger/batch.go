@@ -1,12 +1,50 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
-import "iter"
+import (
+	"iter"
+	"time"
+)
 
 // Batch collects the counters of many calls in memory so that they reach a
 // store in one commit. A Batch is not safe for concurrent use.
+//
+// A call with a [SpanKey] is added with [Batch.AddSpan]: the store counts it
+// only if the key is not recorded yet within the dedup window, and records
+// the key in the same transaction as the counters. A call without a usable
+// key is added with [Batch.Add] and [Batch.SetConnection] and always counts.
 type Batch struct {
 	rows        map[Key]Counters
 	connections map[ConnectionID]ConnectionInfo
+	spans       map[SpanKey]SpanCall
+	zones       map[OrgMonth]string
+	dedup       Dedup
+}
+
+// OrgMonth names one calendar month of one organization.
+type OrgMonth struct {
+	Org   string
+	Month string
+}
+
+// SpanCall is what one keyed call adds to the ledger.
+type SpanCall struct {
+	Key      Key
+	Counters Counters
+	Info     ConnectionInfo
+}
+
+// Dedup says how a commit treats the keys of its spans.
+type Dedup struct {
+	// Arrival is when the batch arrived; keys are recorded with it.
+	Arrival time.Time
+	// Window is how long a recorded key keeps a call with the same key from
+	// counting again, measured between arrivals. Zero turns dedup off: keys
+	// are neither checked nor recorded.
+	Window time.Duration
+	// MaxEntries bounds the recorded keys. Past it the oldest keys are
+	// forgotten before their window ends, and a commit reports how many.
+	// Zero means no bound.
+	MaxEntries int
 }
 
 // NewBatch returns an empty batch.
@@ -14,6 +52,8 @@ func NewBatch() *Batch {
 	return &Batch{
 		rows:        make(map[Key]Counters),
 		connections: make(map[ConnectionID]ConnectionInfo),
+		spans:       make(map[SpanKey]SpanCall),
+		zones:       make(map[OrgMonth]string),
 	}
 }
 
@@ -24,8 +64,8 @@ func (b *Batch) Add(k Key, c Counters) {
 	b.rows[k] = sum
 }
 
-// SetConnection records info for a connection, keeping the info of the later
-// call as [ConnectionInfo.Merge] does.
+// SetConnection records info for a connection, merged with info recorded
+// earlier as [ConnectionInfo.Merge] does.
 func (b *Batch) SetConnection(id ConnectionID, info ConnectionInfo) {
 	if old, ok := b.connections[id]; ok {
 		info = old.Merge(info)
@@ -33,17 +73,56 @@ func (b *Batch) SetConnection(id ConnectionID, info ConnectionInfo) {
 	b.connections[id] = info
 }
 
-// Len returns the number of rows in b.
+// AddSpan adds the call of span s. It reports false, adding nothing, when
+// the batch holds s already: the same span twice in one delivery counts
+// once.
+func (b *Batch) AddSpan(s SpanKey, call SpanCall) bool {
+	if _, dup := b.spans[s]; dup {
+		return false
+	}
+	b.spans[s] = call
+	return true
+}
+
+// SetDedup sets how the commit of b treats span keys; without it dedup is
+// off and every span counts.
+func (b *Batch) SetDedup(d Dedup) {
+	b.dedup = d
+}
+
+// SetZone records the IANA time zone whose calendar cut the month of an
+// organization's calls. The store keeps the first zone recorded for each
+// organization and month, so the bounds of a month already counted stay as
+// they were when the zone changes later.
+func (b *Batch) SetZone(org, month, zone string) {
+	k := OrgMonth{Org: org, Month: month}
+	if _, ok := b.zones[k]; !ok {
+		b.zones[k] = zone
+	}
+}
+
+// Zones yields every zone set with [Batch.SetZone], in no particular order.
+func (b *Batch) Zones() iter.Seq2[OrgMonth, string] {
+	return func(yield func(OrgMonth, string) bool) {
+		for k, zone := range b.zones {
+			if !yield(k, zone) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of rows and keyed calls in b.
 func (b *Batch) Len() int {
-	return len(b.rows)
+	return len(b.rows) + len(b.spans)
 }
 
-// Empty reports whether b holds neither rows nor connections.
+// Empty reports whether b holds no rows, connections, keyed calls or zones.
 func (b *Batch) Empty() bool {
-	return len(b.rows) == 0 && len(b.connections) == 0
+	return len(b.rows) == 0 && len(b.connections) == 0 && len(b.spans) == 0 && len(b.zones) == 0
 }
 
-// Rows yields every row of b in no particular order.
+// Rows yields every row added with [Batch.Add], in no particular order.
 func (b *Batch) Rows() iter.Seq2[Key, Counters] {
 	return func(yield func(Key, Counters) bool) {
 		for k, c := range b.rows {
@@ -54,7 +133,8 @@ func (b *Batch) Rows() iter.Seq2[Key, Counters] {
 	}
 }
 
-// Connections yields every connection of b in no particular order.
+// Connections yields every connection set with [Batch.SetConnection], in no
+// particular order.
 func (b *Batch) Connections() iter.Seq2[ConnectionID, ConnectionInfo] {
 	return func(yield func(ConnectionID, ConnectionInfo) bool) {
 		for id, info := range b.connections {
@@ -63,4 +143,20 @@ func (b *Batch) Connections() iter.Seq2[ConnectionID, ConnectionInfo] {
 			}
 		}
 	}
+}
+
+// Spans yields every keyed call, in no particular order.
+func (b *Batch) Spans() iter.Seq2[SpanKey, SpanCall] {
+	return func(yield func(SpanKey, SpanCall) bool) {
+		for s, call := range b.spans {
+			if !yield(s, call) {
+				return
+			}
+		}
+	}
+}
+
+// Dedup returns how the commit of b treats span keys.
+func (b *Batch) Dedup() Dedup {
+	return b.dedup
 }

@@ -70,6 +70,27 @@ func (c *Counters) Add(d Counters) {
 	c.LastSeen = max(c.LastSeen, d.LastSeen)
 }
 
+// Scale returns c with every count and the cost multiplied by n, as for a
+// sampled call that stands for n calls; the times stay. Counts saturate.
+func (c Counters) Scale(n uint64) Counters {
+	if n == 1 {
+		return c
+	}
+	for _, f := range []*uint64{
+		&c.Requests, &c.Blocked, &c.RateLimited, &c.Errors, &c.Filtered,
+		&c.InputTokens, &c.OutputTokens, &c.CacheReadTokens, &c.CacheWriteTokens, &c.ReasoningTokens,
+		&c.Unpriced, &c.UsageMissing,
+	} {
+		hi, lo := bits.Mul64(*f, n)
+		if hi != 0 {
+			lo = ^uint64(0)
+		}
+		*f = lo
+	}
+	c.Cost = c.Cost.Mul(n)
+	return c
+}
+
 func addCount(a, b uint64) uint64 {
 	sum, carry := bits.Add64(a, b, 0)
 	if carry != 0 {
@@ -91,22 +112,50 @@ type ConnectionID struct {
 }
 
 // ConnectionInfo is what the ledger keeps about a connection across months:
-// its chargeback labels as of its latest call, and when that call was.
+// its chargeback labels and when its latest call was.
+//
+// Each label is the latest non-empty value seen: a call that carries no team
+// leaves the team of earlier calls in place rather than clearing it.
+// TeamSeen and CostCenterSeen are the times of the calls the labels came
+// from, so that a late call cannot bring back an older label.
 type ConnectionInfo struct {
 	Team       string
 	CostCenter string
 	// LastSeen is the time of the latest call in unix nanoseconds.
 	LastSeen int64
+	// TeamSeen and CostCenterSeen are the times, in unix nanoseconds, of the
+	// calls Team and CostCenter came from; zero when the label is empty.
+	TeamSeen       int64
+	CostCenterSeen int64
 }
 
-// Merge returns the info of the later call of i and next; on equal times
-// next wins. Every store applies this rule, so the outcome does not depend on
-// the order in which writers commit.
-func (i ConnectionInfo) Merge(next ConnectionInfo) ConnectionInfo {
-	if next.LastSeen >= i.LastSeen {
-		return next
+// CallInfo returns the info of one call at unix nanoseconds seen with the
+// given labels; an empty label has no time.
+func CallInfo(team, costCenter string, seen int64) ConnectionInfo {
+	info := ConnectionInfo{Team: team, CostCenter: costCenter, LastSeen: seen}
+	if team != "" {
+		info.TeamSeen = seen
 	}
-	return i
+	if costCenter != "" {
+		info.CostCenterSeen = seen
+	}
+	return info
+}
+
+// Merge returns the info of i and next together: the latest call time, and
+// for each label the latest non-empty value; on equal times next wins. Every
+// store applies this rule, so the outcome does not depend on the order in
+// which writers commit.
+func (i ConnectionInfo) Merge(next ConnectionInfo) ConnectionInfo {
+	out := i
+	out.LastSeen = max(i.LastSeen, next.LastSeen)
+	if next.Team != "" && next.TeamSeen >= i.TeamSeen || i.Team == "" {
+		out.Team, out.TeamSeen = next.Team, next.TeamSeen
+	}
+	if next.CostCenter != "" && next.CostCenterSeen >= i.CostCenterSeen || i.CostCenter == "" {
+		out.CostCenter, out.CostCenterSeen = next.CostCenter, next.CostCenterSeen
+	}
+	return out
 }
 
 // Connection is a connection with its info.

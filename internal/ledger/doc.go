@@ -4,7 +4,10 @@
 // A [Key] names one row: an organization, a connection, a calendar month and
 // a model. Its [Counters] only ever grow. Writers collect many calls into a
 // [Batch] in memory and hand it to [Store.Commit], which applies the whole
-// batch or nothing. Readers ask for the rows of the months they show.
+// batch or nothing. A call added with its [SpanKey] counts once: the store
+// records the key in the same transaction as the counters and skips a call
+// whose key it recorded within the [Dedup] window. Readers ask for the rows
+// of the months they show.
 //
 // The default store is an embedded file opened with [Open]; a process opens a
 // given file once and every component that opens the same path shares that

@@ -6,17 +6,23 @@ import (
 	"fmt"
 )
 
-// The file store keeps three buckets:
+// The file store keeps five buckets:
 //
-//	meta         "format" → big-endian uint32 format version (formatVersion)
-//	rows         row key  → counters record
-//	connections  connection key → connection record
+//	meta             "format" → big-endian uint32 format version (formatVersion)
+//	                 "seen_count" → big-endian uint64 number of recorded span keys
+//	rows             row key  → counters record
+//	connections      connection key → connection record
+//	seen             span key → big-endian int64 arrival, unix nanoseconds
+//	seen_by_arrival  arrival (8 bytes) + span key → empty
+//	zones            month "YYYY-MM" + organization bytes → IANA zone name
 //
 // A row key is the 7-byte month "YYYY-MM" followed by the organization and
 // the connection, each as a uvarint length and its bytes, and then the model
 // bytes up to the end. Putting the fixed-length month first lets a reader
 // fetch one month with a prefix scan. A connection key is the organization
-// as a uvarint length and its bytes, followed by the connection bytes.
+// as a uvarint length and its bytes, followed by the connection bytes. A span
+// key is the 16-byte trace id followed by the 8-byte span id; the arrival
+// index puts the arrival first so that expiry is one scan from the start.
 //
 // A counters record (version 1) is the byte 1 followed by 16 big-endian
 // uint64 fields, 129 bytes in all: requests, blocked, rate_limited, errors,
@@ -24,18 +30,30 @@ import (
 // high word, cost low word, unpriced, usage_missing, first_seen, last_seen
 // (the last two are unix nanoseconds stored as the bits of an int64).
 //
-// A connection record (version 1) is the byte 1, last_seen as 8 big-endian
-// bytes, the team as a uvarint length and its bytes, and the cost center
-// bytes up to the end.
+// A connection record (version 2) is the byte 2, last_seen, team_seen and
+// cost_center_seen as 8 big-endian bytes each, the team as a uvarint length
+// and its bytes, and the cost center bytes up to the end. Version 1, written
+// by format 1 files, lacks the two label times; it reads with both set to
+// last_seen for a non-empty label.
 //
-// A later version may append fields; a reader rejects a version it does not
-// know instead of guessing.
+// File format history and upgrade path:
+//
+//	1  meta, rows, connections; connection records version 1.
+//	2  adds seen and seen_by_arrival (dedup), zones, and connection
+//	   records version 2. Opening a format 1 file upgrades it in place, in one
+//	   transaction: the new buckets are created and the version set to 2;
+//	   version 1 connection records are rewritten as version 2 when their
+//	   connection next gets a call. A build that reads format 1 only
+//	   refuses a format 2 file, so take a backup before upgrading.
+//
+// A reader rejects a version it does not know instead of guessing.
 const (
-	formatVersion     uint32 = 1
+	formatVersion     uint32 = 2
 	countersVersion   byte   = 1
-	connectionVersion byte   = 1
+	connectionVersion byte   = 2
 	countersFields           = 16
 	countersSize             = 1 + countersFields*8
+	spanKeySize              = 16 + 8
 )
 
 var errCorrupt = errors.New("corrupt ledger record")
@@ -120,25 +138,69 @@ func decodeCounters(b []byte) (Counters, error) {
 }
 
 func encodeConnectionInfo(info ConnectionInfo) []byte {
-	b := make([]byte, 1, 1+8+len(info.Team)+len(info.CostCenter)+2)
+	b := make([]byte, 1, 1+3*8+len(info.Team)+len(info.CostCenter)+2)
 	b[0] = connectionVersion
 	b = binary.BigEndian.AppendUint64(b, uint64(info.LastSeen))
+	b = binary.BigEndian.AppendUint64(b, uint64(info.TeamSeen))
+	b = binary.BigEndian.AppendUint64(b, uint64(info.CostCenterSeen))
 	b = appendString(b, info.Team)
 	return append(b, info.CostCenter...)
 }
 
 func decodeConnectionInfo(b []byte) (ConnectionInfo, error) {
-	if len(b) < 9 || b[0] != connectionVersion {
-		return ConnectionInfo{}, fmt.Errorf("connection record version %v of %d bytes, expecting %d: %w",
+	var times int
+	switch {
+	case len(b) >= 1+8 && b[0] == 1:
+		times = 1
+	case len(b) >= 1+3*8 && b[0] == connectionVersion:
+		times = 3
+	default:
+		return ConnectionInfo{}, fmt.Errorf("connection record version %v of %d bytes, expecting 1 or %d: %w",
 			firstByte(b), len(b), connectionVersion, errCorrupt)
 	}
 	info := ConnectionInfo{LastSeen: int64(binary.BigEndian.Uint64(b[1:]))}
-	team, rest, ok := readString(b[9:])
+	if times == 3 {
+		info.TeamSeen = int64(binary.BigEndian.Uint64(b[9:]))
+		info.CostCenterSeen = int64(binary.BigEndian.Uint64(b[17:]))
+	}
+	team, rest, ok := readString(b[1+8*times:])
 	if !ok {
 		return ConnectionInfo{}, fmt.Errorf("connection record team: %w", errCorrupt)
 	}
 	info.Team, info.CostCenter = team, string(rest)
+	if times == 1 {
+		// A version 1 record kept the labels of the latest call.
+		info = CallInfo(info.Team, info.CostCenter, info.LastSeen)
+	}
 	return info, nil
+}
+
+func encodeSpanKey(s SpanKey) []byte {
+	b := make([]byte, 0, spanKeySize)
+	b = append(b, s.Trace[:]...)
+	return append(b, s.Span[:]...)
+}
+
+// encodeArrivalKey returns the key of s in the arrival index.
+func encodeArrivalKey(arrival int64, s SpanKey) []byte {
+	b := make([]byte, 0, 8+spanKeySize)
+	b = binary.BigEndian.AppendUint64(b, uint64(arrival))
+	b = append(b, s.Trace[:]...)
+	return append(b, s.Span[:]...)
+}
+
+func decodeArrivalKey(b []byte) (int64, []byte, error) {
+	if len(b) != 8+spanKeySize {
+		return 0, nil, fmt.Errorf("arrival key of %d bytes, expecting %d: %w", len(b), 8+spanKeySize, errCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
+}
+
+func decodeArrival(b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("span arrival of %d bytes, expecting 8: %w", len(b), errCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
 }
 
 func appendString(b []byte, s string) []byte {
@@ -147,10 +209,11 @@ func appendString(b []byte, s string) []byte {
 }
 
 // readString reads a uvarint-prefixed string from b and returns the bytes
-// after it.
+// after it. A length in more bytes than it needs (0x80 0x00 for 0) is
+// refused: the store never writes one, so it can only be damage.
 func readString(b []byte) (string, []byte, bool) {
 	n, size := binary.Uvarint(b)
-	if size <= 0 || n > uint64(len(b)-size) {
+	if size <= 0 || n > uint64(len(b)-size) || size != len(binary.AppendUvarint(nil, n)) {
 		return "", nil, false
 	}
 	end := size + int(n)

@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,15 +21,20 @@ var (
 	bucketMeta        = []byte("meta")
 	bucketRows        = []byte("rows")
 	bucketConnections = []byte("connections")
+	bucketSeen        = []byte("seen")
+	bucketSeenArrival = []byte("seen_by_arrival")
+	bucketZones       = []byte("zones")
 	keyFormat         = []byte("format")
+	keySeenCount      = []byte("seen_count")
 )
 
 // defaultLockTimeout is how long Open waits for another process to release
 // the file before it gives up.
 const defaultLockTimeout = time.Second
 
-// fileStore is the embedded ledger: one bbolt file, one read-write
-// transaction per commit, synced to disk before Commit returns.
+// fileStore is the embedded ledger: one bbolt file, synced to disk before a
+// commit returns. Concurrent commits share one read-write transaction and one
+// sync (see commitLoop).
 //
 // Reads go to the file rather than to a copy in memory. bbolt serves them
 // from its memory map inside a read transaction that never waits for a
@@ -37,14 +44,27 @@ const defaultLockTimeout = time.Second
 type fileStore struct {
 	path string
 	db   *bolt.DB
+
+	// requests carries commits to the loop; stop ends it and stopped says
+	// it has ended.
+	requests chan *commitRequest
+	stop     chan struct{}
+	stopped  chan struct{}
+	closing  sync.Once
 }
 
-func openFileStore(path string, lockTimeout time.Duration) (*fileStore, error) {
+func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("ledger directory: %w", err)
 	}
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: o.lockTimeout,
+		// The free page list is rebuilt on open instead of written on every
+		// commit, which keeps commits small as the file grows.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("ledger file %q is locked by another process: %w", path, err)
 	}
@@ -56,11 +76,21 @@ func openFileStore(path string, lockTimeout time.Duration) (*fileStore, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
 	}
-	return &fileStore{path: path, db: db}, nil
+	db.NoSync = o.noSync
+
+	s := &fileStore{
+		path:     path,
+		db:       db,
+		requests: make(chan *commitRequest),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
 }
 
-// initFormat writes the format version into a new file and checks it in an
-// existing one.
+// initFormat writes the format version into a new file, upgrades a file of
+// an earlier version, and checks it.
 func initFormat(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
@@ -85,59 +115,22 @@ func initFormat(tx *bolt.Tx) error {
 	if len(v) != 4 {
 		return fmt.Errorf("format version of %d bytes; expecting 4", len(v))
 	}
-	if got := binary.BigEndian.Uint32(v); got != formatVersion {
-		return fmt.Errorf("unknown format version %d; this build reads version %d", got, formatVersion)
+	switch got := binary.BigEndian.Uint32(v); {
+	case got == 1:
+		// Format 2 adds buckets only; see encoding.go.
+		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
+			return err
+		}
+	case got != formatVersion:
+		return fmt.Errorf("unknown format version %d; this build reads versions 1 to %d", got, formatVersion)
 	}
 
-	for _, name := range [][]byte{bucketRows, bucketConnections} {
+	for _, name := range [][]byte{bucketRows, bucketConnections, bucketSeen, bucketSeenArrival, bucketZones} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (s *fileStore) commit(ctx context.Context, b *Batch) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		rows := tx.Bucket(bucketRows)
-		for k, c := range b.Rows() {
-			key, err := encodeRowKey(k)
-			if err != nil {
-				return err
-			}
-			if old := rows.Get(key); old != nil {
-				prev, err := decodeCounters(old)
-				if err != nil {
-					return fmt.Errorf("row %+v: %w", k, err)
-				}
-				prev.Add(c)
-				c = prev
-			}
-			if err := rows.Put(key, encodeCounters(c)); err != nil {
-				return err
-			}
-		}
-
-		conns := tx.Bucket(bucketConnections)
-		for id, info := range b.Connections() {
-			key := encodeConnectionKey(id)
-			if old := conns.Get(key); old != nil {
-				prev, err := decodeConnectionInfo(old)
-				if err != nil {
-					return fmt.Errorf("connection %+v: %w", id, err)
-				}
-				info = prev.Merge(info)
-			}
-			if err := conns.Put(key, encodeConnectionInfo(info)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return s.wrap("commit", err)
 }
 
 func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
@@ -194,7 +187,45 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 	return out, s.wrap("read connections", err)
 }
 
+func (s *fileStore) zones(ctx context.Context, months []string) (map[OrgMonth]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[OrgMonth]string)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketZones).Cursor()
+		for _, month := range months {
+			if err := ValidateMonth(month); err != nil {
+				return err
+			}
+			prefix := []byte(month)
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				out[OrgMonth{Org: string(k[len(prefix):]), Month: month}] = string(v)
+			}
+		}
+		return nil
+	})
+	return out, s.wrap("read zones", err)
+}
+
+func (s *fileStore) backup(ctx context.Context, start func(size int64) io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(start(tx.Size()))
+		return err
+	})
+	return n, s.wrap("backup", err)
+}
+
+// close stops the commit loop, after the commits handed to it, and closes
+// the file.
 func (s *fileStore) close() error {
+	s.closing.Do(func() { close(s.stop) })
+	<-s.stopped
 	return s.wrap("close", s.db.Close())
 }
 

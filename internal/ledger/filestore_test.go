@@ -48,7 +48,8 @@ func TestOpenSharesHandle(t *testing.T) {
 
 	b := ledger.NewBatch()
 	b.Add(ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}, ledger.Counters{Requests: 1})
-	require.NoError(t, first.Commit(context.Background(), b))
+	_, err = first.Commit(context.Background(), b)
+	require.NoError(t, err)
 
 	require.NoError(t, first.Close())
 	rows, err := second.Rows(context.Background(), []string{"2026-11"})
@@ -91,7 +92,7 @@ func TestOpenRejectsOtherFiles(t *testing.T) {
 					return meta.Put([]byte("format"), binary.BigEndian.AppendUint32(nil, 7))
 				}))
 			},
-			wantErr: "unknown format version 7; this build reads version 1",
+			wantErr: "unknown format version 7; this build reads versions 1 to 2",
 		},
 		{
 			name: "bbolt file of another program",

@@ -3,6 +3,7 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -14,12 +15,20 @@ type Option func(*openOptions)
 
 type openOptions struct {
 	lockTimeout time.Duration
+	noSync      bool
 }
 
 // WithLockTimeout sets how long Open waits for another process to release the
 // file; the default is one second.
 func WithLockTimeout(d time.Duration) Option {
 	return func(o *openOptions) { o.lockTimeout = d }
+}
+
+// WithoutSync makes commits return without waiting for the disk: a process
+// crash loses nothing, but a power loss or kernel crash can lose commits
+// already acknowledged. For measuring what durability costs, not for use.
+func WithoutSync() Option {
+	return func(o *openOptions) { o.noSync = true }
 }
 
 // openFiles holds the files this process has open, by absolute path, so
@@ -58,7 +67,7 @@ func Open(path string, opts ...Option) (Store, error) {
 
 	f, ok := openFiles.byPath[abs]
 	if !ok {
-		fs, err := openFileStore(abs, o.lockTimeout)
+		fs, err := openFileStore(abs, o)
 		if err != nil {
 			return nil, err
 		}
@@ -76,9 +85,9 @@ type fileHandle struct {
 	closed atomic.Bool
 }
 
-func (h *fileHandle) Commit(ctx context.Context, b *Batch) error {
+func (h *fileHandle) Commit(ctx context.Context, b *Batch) (CommitResult, error) {
 	if h.closed.Load() {
-		return fmt.Errorf("ledger file %q: commit: %w", h.path, ErrClosed)
+		return CommitResult{}, fmt.Errorf("ledger file %q: commit: %w", h.path, ErrClosed)
 	}
 	return h.file.store.commit(ctx, b)
 }
@@ -95,6 +104,23 @@ func (h *fileHandle) Connections(ctx context.Context) ([]Connection, error) {
 		return nil, fmt.Errorf("ledger file %q: read connections: %w", h.path, ErrClosed)
 	}
 	return h.file.store.connections(ctx)
+}
+
+func (h *fileHandle) Zones(ctx context.Context, months []string) (map[OrgMonth]string, error) {
+	if h.closed.Load() {
+		return nil, fmt.Errorf("ledger file %q: read zones: %w", h.path, ErrClosed)
+	}
+	return h.file.store.zones(ctx, months)
+}
+
+// Backup writes a consistent copy of the whole file, taken in one read
+// transaction while commits go on, and returns the number of bytes written.
+// The copy opens with [Open] like the original.
+func (h *fileHandle) Backup(ctx context.Context, start func(size int64) io.Writer) (int64, error) {
+	if h.closed.Load() {
+		return 0, fmt.Errorf("ledger file %q: backup: %w", h.path, ErrClosed)
+	}
+	return h.file.store.backup(ctx, start)
 }
 
 func (h *fileHandle) Close() error {

@@ -3,6 +3,7 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // ErrClosed is returned by a store used after Close.
@@ -15,13 +16,19 @@ var ErrClosed = errors.New("ledger is closed")
 // (collector replicas sharing one database) can commit to the same rows; a
 // SQL store maps it to one transaction of INSERT … ON CONFLICT DO UPDATE
 // statements that add the counters, keep the earliest first-seen and the
-// latest last-seen, and apply [ConnectionInfo.Merge] to connections.
+// latest last-seen, and apply [ConnectionInfo.Merge] to connections; the
+// span keys are an INSERT … ON CONFLICT DO NOTHING into a table of recorded
+// keys in the same transaction, whose returned rows are the calls to count,
+// and so are the zones.
 type Store interface {
 	// Commit adds every row of b to the ledger and records its connections,
-	// all or nothing. When it returns nil the batch is durable; when it
-	// returns an error nothing of the batch was applied. A row whose month is
-	// not "YYYY-MM" fails the commit.
-	Commit(ctx context.Context, b *Batch) error
+	// all or nothing. A keyed call of b counts unless its [SpanKey] was
+	// recorded within the window of [Batch.Dedup]; its key is recorded in
+	// the same transaction, so a failed commit records nothing and a
+	// successful one cannot be counted again. When Commit returns nil the
+	// batch is durable; when it returns an error nothing of the batch was
+	// applied. A row whose month is not "YYYY-MM" fails the commit.
+	Commit(ctx context.Context, b *Batch) (CommitResult, error)
 
 	// Rows returns the rows of the given months, each once and in no
 	// particular order. A month that is not "YYYY-MM" fails the read.
@@ -30,7 +37,20 @@ type Store interface {
 	// Connections returns every connection recorded, in no particular order.
 	Connections(ctx context.Context) ([]Connection, error)
 
+	// Zones returns the time zone recorded first for each organization in
+	// the given months ([Batch.SetZone]), by organization and month. A
+	// month that is not "YYYY-MM" fails the read.
+	Zones(ctx context.Context, months []string) (map[OrgMonth]string, error)
+
 	// Close releases the store. Calls after Close return [ErrClosed]; a second
 	// Close returns nil.
 	Close() error
+}
+
+// Backuper is a store that can copy itself while it runs.
+type Backuper interface {
+	// Backup writes a consistent copy of the ledger and returns the number
+	// of bytes written. It calls start once with the size of the copy and
+	// writes the copy to the writer start returns. Commits go on meanwhile.
+	Backup(ctx context.Context, start func(size int64) io.Writer) (int64, error)
 }

@@ -1,6 +1,6 @@
 // Package ledgertest is the contract every [ledger.Store] implementation
 // passes: exact sums, atomic commits, durability across reopen, concurrent
-// writers and the connection-label rule.
+// writers, the connection-label rule, and dedup of spans by their ids.
 package ledgertest // import "github.com/usageledger/usageledger/internal/ledger/ledgertest"
 
 import (
@@ -35,6 +35,15 @@ func Run(t *testing.T, newLedger Factory) {
 		{"connection labels latest wins", testLatestLabels},
 		{"cost sums cross 64 bits", testCost128},
 		{"closed store", testClosed},
+		{"a span counts once", testDedupOnce},
+		{"a span counts once across reopen", testDedupReopen},
+		{"a span counts again after the window", testDedupWindow},
+		{"dedup bound forgets the oldest", testDedupBound},
+		{"a failed commit records no span", testDedupFailedCommit},
+		{"concurrent deliveries of one span count once", testDedupConcurrent},
+		{"dedup off counts every delivery", testDedupOff},
+		{"spans without ids always count", testDedupZeroIDs},
+		{"first zone of a month stays", testZones},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +75,15 @@ func commit(t *testing.T, s ledger.Store, rows map[ledger.Key]ledger.Counters) {
 	for k, c := range rows {
 		b.Add(k, c)
 	}
-	require.NoError(t, s.Commit(context.Background(), b))
+	mustCommit(t, s, b)
+}
+
+// mustCommit commits b and returns what the commit did.
+func mustCommit(t *testing.T, s ledger.Store, b *ledger.Batch) ledger.CommitResult {
+	t.Helper()
+	res, err := s.Commit(context.Background(), b)
+	require.NoError(t, err)
+	return res
 }
 
 // read returns the rows of months by key.
@@ -100,16 +117,16 @@ func testReadBack(t *testing.T, open func(t *testing.T) ledger.Store) {
 
 	b := ledger.NewBatch()
 	b.Add(keyChat, full)
-	b.SetConnection(idChat, ledger.ConnectionInfo{Team: "support", CostCenter: "cc-42", LastSeen: full.LastSeen})
-	require.NoError(t, s.Commit(context.Background(), b))
+	b.SetConnection(idChat, ledger.CallInfo("support", "cc-42", full.LastSeen))
+	mustCommit(t, s, b)
 
 	assert.Equal(t, map[ledger.Key]ledger.Counters{keyChat: full}, read(t, s, "2026-11"))
 	assert.Equal(t, []ledger.Connection{{
 		ConnectionID:   idChat,
-		ConnectionInfo: ledger.ConnectionInfo{Team: "support", CostCenter: "cc-42", LastSeen: full.LastSeen},
+		ConnectionInfo: ledger.CallInfo("support", "cc-42", full.LastSeen),
 	}}, connections(t, s))
 	assert.Empty(t, read(t, s, "2026-10"))
-	require.NoError(t, s.Commit(context.Background(), ledger.NewBatch()), "an empty batch commits")
+	mustCommit(t, s, ledger.NewBatch())
 }
 
 func testCommitsAdd(t *testing.T, open func(t *testing.T) ledger.Store) {
@@ -159,8 +176,8 @@ func testReopen(t *testing.T, open func(t *testing.T) ledger.Store) {
 	b := ledger.NewBatch()
 	b.Add(keyChat, full)
 	b.Add(keyDec, ledger.Counters{Requests: 3})
-	b.SetConnection(idChat, ledger.ConnectionInfo{Team: "support", LastSeen: 5})
-	require.NoError(t, s.Commit(context.Background(), b))
+	b.SetConnection(idChat, ledger.CallInfo("support", "", 5))
+	mustCommit(t, s, b)
 	require.NoError(t, s.Close())
 
 	s = open(t)
@@ -168,7 +185,7 @@ func testReopen(t *testing.T, open func(t *testing.T) ledger.Store) {
 	assert.Equal(t, map[ledger.Key]ledger.Counters{keyChat: full, keyDec: {Requests: 3}},
 		read(t, s, "2026-11", "2026-12"))
 	assert.Equal(t, []ledger.Connection{{
-		ConnectionID: idChat, ConnectionInfo: ledger.ConnectionInfo{Team: "support", LastSeen: 5},
+		ConnectionID: idChat, ConnectionInfo: ledger.CallInfo("support", "", 5),
 	}}, connections(t, s))
 }
 
@@ -187,7 +204,8 @@ func testFailedCommit(t *testing.T, open func(t *testing.T) ledger.Store) {
 	}
 	b.Add(ledger.Key{Org: "acme", Connection: "bulk", Month: "2026-13", Model: "x"}, ledger.Counters{Requests: 1})
 	b.SetConnection(idChat, ledger.ConnectionInfo{Team: "never", LastSeen: 99})
-	require.Error(t, s.Commit(context.Background(), b))
+	_, err := s.Commit(context.Background(), b)
+	require.Error(t, err)
 
 	assert.Equal(t, map[ledger.Key]ledger.Counters{keyChat: full}, read(t, s, "2026-11"))
 	assert.Empty(t, connections(t, s))
@@ -211,7 +229,7 @@ func testConcurrent(t *testing.T, open func(t *testing.T) ledger.Store) {
 				b := ledger.NewBatch()
 				b.Add(keyChat, ledger.Counters{Requests: 1, InputTokens: 3, Cost: ledger.PicoUSD(7)})
 				b.Add(keyDec, ledger.Counters{Requests: 2})
-				if err := s.Commit(context.Background(), b); err != nil {
+				if _, err := s.Commit(context.Background(), b); err != nil {
 					t.Error(err)
 					return
 				}
@@ -240,28 +258,75 @@ func testLatestLabels(t *testing.T, open func(t *testing.T) ledger.Store) {
 		for _, info := range infos {
 			b.SetConnection(idChat, info)
 		}
-		require.NoError(t, s.Commit(context.Background(), b))
+		mustCommit(t, s, b)
 	}
-	team := func() ledger.ConnectionInfo {
+	info := func() ledger.ConnectionInfo {
 		conns := connections(t, s)
 		require.Len(t, conns, 1)
 		return conns[0].ConnectionInfo
 	}
+	call := ledger.CallInfo
 
-	set(ledger.ConnectionInfo{Team: "a", CostCenter: "1", LastSeen: 200})
-	assert.Equal(t, ledger.ConnectionInfo{Team: "a", CostCenter: "1", LastSeen: 200}, team())
+	set(call("a", "1", 200))
+	assert.Equal(t, call("a", "1", 200), info())
 
 	// A late call committed afterwards does not bring back older labels.
-	set(ledger.ConnectionInfo{Team: "b", CostCenter: "2", LastSeen: 100})
-	assert.Equal(t, ledger.ConnectionInfo{Team: "a", CostCenter: "1", LastSeen: 200}, team())
+	set(call("b", "2", 100))
+	assert.Equal(t, call("a", "1", 200), info())
 
 	// Within one batch the later call wins too, whatever the order.
-	set(ledger.ConnectionInfo{Team: "d", LastSeen: 400}, ledger.ConnectionInfo{Team: "c", LastSeen: 300})
-	assert.Equal(t, ledger.ConnectionInfo{Team: "d", LastSeen: 400}, team())
+	set(call("d", "", 400), call("c", "", 300))
+	assert.Equal(t, ledger.ConnectionInfo{
+		Team: "d", TeamSeen: 400, CostCenter: "1", CostCenterSeen: 200, LastSeen: 400,
+	}, info(), "a call without a cost center keeps the one of an earlier call")
+
+	// A later call with no labels at all moves last seen only.
+	set(call("", "", 500))
+	assert.Equal(t, ledger.ConnectionInfo{
+		Team: "d", TeamSeen: 400, CostCenter: "1", CostCenterSeen: 200, LastSeen: 500,
+	}, info())
+
+	// A late call carrying the only cost center newer than 200 sets it,
+	// but not its older team.
+	set(call("old", "3", 300))
+	assert.Equal(t, ledger.ConnectionInfo{
+		Team: "d", TeamSeen: 400, CostCenter: "3", CostCenterSeen: 300, LastSeen: 500,
+	}, info())
 
 	// On equal times the later commit wins.
-	set(ledger.ConnectionInfo{Team: "e", LastSeen: 400})
-	assert.Equal(t, ledger.ConnectionInfo{Team: "e", LastSeen: 400}, team())
+	set(call("e", "", 400))
+	assert.Equal(t, ledger.ConnectionInfo{
+		Team: "e", TeamSeen: 400, CostCenter: "3", CostCenterSeen: 300, LastSeen: 500,
+	}, info())
+}
+
+func testZones(t *testing.T, open func(t *testing.T) ledger.Store) {
+	s := open(t)
+	b := ledger.NewBatch()
+	b.SetZone("acme", "2025-02", "Asia/Shanghai")
+	b.SetZone("acme", "2025-02", "UTC") // the first in a batch stays too
+	b.SetZone("beta", "2025-02", "UTC")
+	b.SetZone("acme", "2025-01", "Asia/Shanghai")
+	mustCommit(t, s, b)
+
+	// The organization moves to UTC: February keeps Shanghai, March is UTC.
+	b = ledger.NewBatch()
+	b.SetZone("acme", "2025-02", "UTC")
+	b.SetZone("acme", "2025-03", "UTC")
+	mustCommit(t, s, b)
+	require.NoError(t, s.Close())
+
+	s = open(t)
+	defer s.Close()
+	zones, err := s.Zones(context.Background(), []string{"2025-02", "2025-03"})
+	require.NoError(t, err)
+	assert.Equal(t, map[ledger.OrgMonth]string{
+		{Org: "acme", Month: "2025-02"}: "Asia/Shanghai",
+		{Org: "beta", Month: "2025-02"}: "UTC",
+		{Org: "acme", Month: "2025-03"}: "UTC",
+	}, zones)
+	_, err = s.Zones(context.Background(), []string{"2025-3"})
+	assert.Error(t, err)
 }
 
 func testCost128(t *testing.T, open func(t *testing.T) ledger.Store) {
@@ -290,8 +355,9 @@ func testClosed(t *testing.T, open func(t *testing.T) ledger.Store) {
 
 	b := ledger.NewBatch()
 	b.Add(keyChat, full)
-	require.ErrorIs(t, s.Commit(context.Background(), b), ledger.ErrClosed)
-	_, err := s.Rows(context.Background(), []string{"2026-11"})
+	_, err := s.Commit(context.Background(), b)
+	require.ErrorIs(t, err, ledger.ErrClosed)
+	_, err = s.Rows(context.Background(), []string{"2026-11"})
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	_, err = s.Connections(context.Background())
 	require.ErrorIs(t, err, ledger.ErrClosed)

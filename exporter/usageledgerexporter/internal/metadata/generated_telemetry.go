@@ -26,11 +26,16 @@ type TelemetryBuilder struct {
 	meter                                   metric.Meter
 	mu                                      sync.Mutex
 	registrations                           []metric.Registration
+	ExporterUsageledgerBackups              metric.Int64Counter
 	ExporterUsageledgerCalls                metric.Int64Counter
 	ExporterUsageledgerCallsBookedAtArrival metric.Int64Counter
+	ExporterUsageledgerCallsDatedInFuture   metric.Int64Counter
+	ExporterUsageledgerCallsOverflowed      metric.Int64Counter
 	ExporterUsageledgerCommitDuration       metric.Float64Histogram
 	ExporterUsageledgerCommitFailures       metric.Int64Counter
 	ExporterUsageledgerCommits              metric.Int64Counter
+	ExporterUsageledgerDedupEvicted         metric.Int64Counter
+	ExporterUsageledgerDuplicateSpans       metric.Int64Counter
 	ExporterUsageledgerExpositionFailures   metric.Int64Counter
 	ExporterUsageledgerMalformedSpans       metric.Int64Counter
 }
@@ -64,6 +69,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterUsageledgerBackups, err = builder.meter.Int64Counter(
+		"otelcol_exporter_usageledger_backups",
+		metric.WithDescription("Number of backups served at /backup. [Development]"),
+		metric.WithUnit("{backup}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCalls, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_calls",
 		metric.WithDescription("Number of counted calls committed to the ledger. [Development]"),
@@ -72,7 +83,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCallsBookedAtArrival, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_calls_booked_at_arrival",
-		metric.WithDescription("Number of counted calls with no end time or one before 2000, booked at the time they arrived instead. [Development]"),
+		metric.WithDescription("Number of counted calls with no end time, one before 2000, or one later than arrival plus future_skew, booked at the time they arrived instead. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterUsageledgerCallsDatedInFuture, err = builder.meter.Int64Counter(
+		"otelcol_exporter_usageledger_calls_dated_in_future",
+		metric.WithDescription("Number of counted calls whose end time was later than their arrival plus future_skew; they are booked at arrival and are also in exporter_usageledger_calls_booked_at_arrival. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterUsageledgerCallsOverflowed, err = builder.meter.Int64Counter(
+		"otelcol_exporter_usageledger_calls_overflowed",
+		metric.WithDescription("Number of counted calls booked to the _overflow organization or connection because limits::organizations or limits::connections_per_organization was reached. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
@@ -93,6 +116,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_usageledger_commits",
 		metric.WithDescription("Number of batches committed to the ledger. [Development]"),
 		metric.WithUnit("{commit}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterUsageledgerDedupEvicted, err = builder.meter.Int64Counter(
+		"otelcol_exporter_usageledger_dedup_evicted",
+		metric.WithDescription("Number of span keys forgotten before dedup::window ended because dedup::max_entries was reached; a repeat of such a span would count again. [Development]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterUsageledgerDuplicateSpans, err = builder.meter.Int64Counter(
+		"otelcol_exporter_usageledger_duplicate_spans",
+		metric.WithDescription("Number of counted spans not counted again because the same trace id and span id was counted within dedup::window. [Development]"),
+		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerExpositionFailures, err = builder.meter.Int64Counter(

@@ -19,17 +19,31 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ExporterUsageledgerBackups.Add(context.Background(), 1)
 	tb.ExporterUsageledgerCalls.Add(context.Background(), 1)
 	tb.ExporterUsageledgerCallsBookedAtArrival.Add(context.Background(), 1)
+	tb.ExporterUsageledgerCallsDatedInFuture.Add(context.Background(), 1)
+	tb.ExporterUsageledgerCallsOverflowed.Add(context.Background(), 1)
 	tb.ExporterUsageledgerCommitDuration.Record(context.Background(), 1)
 	tb.ExporterUsageledgerCommitFailures.Add(context.Background(), 1)
 	tb.ExporterUsageledgerCommits.Add(context.Background(), 1)
+	tb.ExporterUsageledgerDedupEvicted.Add(context.Background(), 1)
+	tb.ExporterUsageledgerDuplicateSpans.Add(context.Background(), 1)
 	tb.ExporterUsageledgerExpositionFailures.Add(context.Background(), 1)
 	tb.ExporterUsageledgerMalformedSpans.Add(context.Background(), 1)
+	AssertEqualExporterUsageledgerBackups(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterUsageledgerCalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterUsageledgerCallsBookedAtArrival(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterUsageledgerCallsDatedInFuture(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterUsageledgerCallsOverflowed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterUsageledgerCommitDuration(t, testTel,
@@ -39,6 +53,12 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterUsageledgerCommits(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterUsageledgerDedupEvicted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterUsageledgerDuplicateSpans(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterUsageledgerExpositionFailures(t, testTel,

@@ -1,0 +1,66 @@
+package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/usageledger/usageledger/internal/ledger"
+)
+
+// budgetFractionDigits is the most decimals a budget can have: the ledger
+// counts in picodollars.
+const budgetFractionDigits = 12
+
+// maxBudgetWholeUSD bounds the dollars of one monthly budget, far above any
+// real budget, so that parsing stays within 64-bit arithmetic.
+const maxBudgetWholeUSD = 1_000_000_000_000_000
+
+// parseUSD reads text, a positive plain decimal number of dollars such as
+// "500" or "99.95", into an exact amount of picodollars without going
+// through floating point.
+func parseUSD(text string) (ledger.Amount, error) {
+	if text == "" {
+		return ledger.Amount{}, fmt.Errorf("missing; expecting a positive number of dollars such as 500 or 99.95")
+	}
+	var whole, frac uint64
+	fracDigits := 0
+	seenDot, seenDigit := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '.' && !seenDot:
+			seenDot = true
+		case c >= '0' && c <= '9' && !seenDot:
+			seenDigit = true
+			whole = whole*10 + uint64(c-'0')
+			if whole > maxBudgetWholeUSD {
+				return ledger.Amount{}, fmt.Errorf("%q is too large; expecting at most %d dollars",
+					text, uint64(maxBudgetWholeUSD))
+			}
+		case c >= '0' && c <= '9':
+			seenDigit = true
+			fracDigits++
+			if fracDigits > budgetFractionDigits {
+				return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
+					"expecting a whole number of picodollars", text, budgetFractionDigits)
+			}
+			frac = frac*10 + uint64(c-'0')
+		default:
+			return ledger.Amount{}, fmt.Errorf("%q is not a plain decimal number; "+
+				"expecting a positive number of dollars such as 500 or 99.95", text)
+		}
+	}
+	if !seenDigit {
+		return ledger.Amount{}, fmt.Errorf("%q has no digits; expecting a positive number of dollars "+
+			"such as 500 or 99.95", text)
+	}
+	for ; fracDigits < budgetFractionDigits; fracDigits++ {
+		frac *= 10
+	}
+	hi, lo := bits.Mul64(whole, 1_000_000_000_000)
+	amount := ledger.Amount{Hi: hi, Lo: lo}.Add(ledger.PicoUSD(frac))
+	if amount.IsZero() {
+		return ledger.Amount{}, fmt.Errorf("%q is zero; expecting a positive number of dollars", text)
+	}
+	return amount, nil
+}

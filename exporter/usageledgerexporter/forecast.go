@@ -1,0 +1,33 @@
+package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
+
+import "time"
+
+// forecastFloor is the least elapsed time the month-end forecast divides by.
+// In the first hours of a month a few calls would otherwise project to a
+// huge month: with the floor, spend within the first day is carried forward
+// as if it had taken a whole day.
+const forecastFloor = 24 * time.Hour
+
+// forecastUSD carries the month-to-date spend at the month-to-date run rate
+// to the end of the month that starts at start and ends at end:
+//
+//	forecast = spend × (end − start) / max(now − start, 24h)
+//
+// The forecast is never below the spend (the elapsed time is at most the
+// month), equals the spend once the month is over, and before the month
+// starts it is the spend carried over one day.
+func forecastUSD(spend float64, start, end, now time.Time) float64 {
+	month := end.Sub(start)
+	elapsed := min(max(now.Sub(start), forecastFloor), month)
+	return spend * (float64(month) / float64(elapsed))
+}
+
+// monthBounds returns the first instant of the month of now in the zone of
+// org and the first instant of the next month there. A month in a zone with
+// daylight saving time is an hour shorter or longer than its days.
+func (c calendar) monthBounds(org string, now time.Time) (start, end time.Time) {
+	zone := c.zoneOf(org)
+	local := now.In(zone)
+	start = time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, zone)
+	return start, start.AddDate(0, 1, 0)
+}

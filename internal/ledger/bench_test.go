@@ -1,0 +1,143 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// benchBatch is one export of spans calls on a few connections, each with
+// its own span key.
+func benchBatch(seq int64, spans int) *Batch {
+	b := NewBatch()
+	b.SetDedup(Dedup{Arrival: time.Unix(0, seq), Window: 24 * time.Hour, MaxEntries: 10_000_000})
+	for i := range spans {
+		var k SpanKey
+		for j := range 8 {
+			k.Trace[j] = byte(seq >> (8 * j))
+		}
+		k.Trace[15], k.Span[0], k.Span[1], k.Span[7] = 1, byte(i), byte(i>>8), 1
+		b.AddSpan(k, SpanCall{
+			Key:      Key{Org: "acme", Connection: "agent-" + strconv.Itoa(i%8), Month: "2026-11", Model: "gpt-4o"},
+			Counters: Counters{Requests: 1, InputTokens: 100, Cost: PicoUSD(1000), LastSeen: seq},
+			Info:     CallInfo("team", "", seq),
+		})
+	}
+	return b
+}
+
+// BenchmarkCommit measures commits of 10-span batches from 8 concurrent
+// writers, synced to disk and not, and reports spans per second and the
+// latency of one commit.
+func BenchmarkCommit(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		opts []Option
+	}{{"durable", nil}, {"nosync", []Option{WithoutSync()}}} {
+		for _, writers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/writers=%d", mode.name, writers), func(b *testing.B) {
+				s, err := Open(filepath.Join(b.TempDir(), "ledger.db"), mode.opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				const spans = 10
+				var seq atomic.Int64
+				lat := make(chan []time.Duration, 64)
+				b.SetParallelism(writers)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					var mine []time.Duration
+					for pb.Next() {
+						batch := benchBatch(seq.Add(1), spans)
+						start := time.Now()
+						if _, err := s.Commit(context.Background(), batch); err != nil {
+							b.Error(err)
+							return
+						}
+						mine = append(mine, time.Since(start))
+					}
+					lat <- mine
+				})
+				b.StopTimer()
+				close(lat)
+				var all []time.Duration
+				for l := range lat {
+					all = append(all, l...)
+				}
+				reportLatency(b, all)
+				b.ReportMetric(float64(b.N*spans)/b.Elapsed().Seconds(), "spans/s")
+			})
+		}
+	}
+}
+
+func reportLatency(b *testing.B, all []time.Duration) {
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkFileSize commits rows of distinct connections in one month, and
+// then keyed calls, and reports the bytes of pages each takes in the file: a
+// connection-month with one model costs one row and, once per connection,
+// one connection record.
+func BenchmarkFileSize(b *testing.B) {
+	const rows, spans = 20_000, 100_000
+	for range b.N {
+		s, err := openFileStore(filepath.Join(b.TempDir(), "ledger.db"), openOptions{lockTimeout: time.Second, noSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < rows; i += 1000 {
+			batch := NewBatch()
+			for j := i; j < i+1000; j++ {
+				id := ConnectionID{Org: "org-" + strconv.Itoa(j%100), Connection: "support-bot-" + strconv.Itoa(j) + "/openai"}
+				batch.Add(Key{Org: id.Org, Connection: id.Connection, Month: "2026-11", Model: "gpt-4o-mini"},
+					Counters{Requests: 1, InputTokens: 1000, FirstSeen: 1, LastSeen: 2})
+				batch.SetConnection(id, CallInfo("support", "cc-42", 2))
+			}
+			if _, err := s.commit(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := 0; i < spans; i += 1000 {
+			batch := NewBatch()
+			batch.SetDedup(Dedup{Arrival: time.Unix(int64(i), 0), Window: 24 * time.Hour})
+			for j := i; j < i+1000; j++ {
+				var k SpanKey
+				// Random-looking ids, as real trace ids are.
+				x := uint64(j)*0x9e3779b97f4a7c15 + 1
+				for n := range 8 {
+					k.Trace[n], k.Trace[8+n], k.Span[n] = byte(x>>(8*n)), byte(x>>(8*n+3)), byte(x>>(8*n+5))
+				}
+				batch.AddSpan(k, SpanCall{Key: Key{Org: "org-0", Connection: "support-bot-0/openai", Month: "2026-11",
+					Model: "gpt-4o-mini"}, Counters: Counters{Requests: 1}})
+			}
+			if _, err := s.commit(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_ = s.db.View(func(tx *bolt.Tx) error {
+			size := func(name []byte) float64 {
+				st := tx.Bucket(name).Stats()
+				return float64(st.BranchAlloc + st.LeafAlloc)
+			}
+			b.ReportMetric(size(bucketRows)/rows, "bytes/row")
+			b.ReportMetric(size(bucketConnections)/rows, "bytes/connection")
+			b.ReportMetric((size(bucketSeen)+size(bucketSeenArrival))/spans, "bytes/dedup-key")
+			return nil
+		})
+		_ = s.close()
+	}
+}

@@ -1,0 +1,243 @@
+package ledger // import "github.com/usageledger/usageledger/internal/ledger"
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxGroup bounds how many commits share one transaction, which bounds the
+// time the last of them waits for the first.
+const maxGroup = 64
+
+// commitRequest is one commit waiting for the loop.
+type commitRequest struct {
+	batch  *Batch
+	result CommitResult
+	err    error
+	done   chan struct{}
+}
+
+// commit hands b to the commit loop and waits for its outcome. Once handed
+// over, the commit is waited for even if ctx ends: returning early could
+// report a failure for a batch that is on disk, and its retry would then
+// lean on dedup alone.
+func (s *fileStore) commit(ctx context.Context, b *Batch) (CommitResult, error) {
+	if err := ctx.Err(); err != nil {
+		return CommitResult{}, err
+	}
+	// A bad month fails this batch alone, before it can share a
+	// transaction with others.
+	if err := validateBatch(b); err != nil {
+		return CommitResult{}, s.wrap("commit", err)
+	}
+
+	req := &commitRequest{batch: b, done: make(chan struct{})}
+	select {
+	case s.requests <- req:
+	case <-s.stopped:
+		return CommitResult{}, s.wrap("commit", ErrClosed)
+	case <-ctx.Done():
+		return CommitResult{}, ctx.Err()
+	}
+	<-req.done
+	return req.result, s.wrap("commit", req.err)
+}
+
+// commitLoop runs commits until stop. Each turn takes every commit waiting at
+// that moment (up to maxGroup) into one transaction and one sync, so the cost
+// of the sync is shared by the writers that arrived while the previous one
+// ran, and a lone writer never waits for company.
+func (s *fileStore) commitLoop() {
+	defer close(s.stopped)
+	for {
+		var first *commitRequest
+		select {
+		case first = <-s.requests:
+		case <-s.stop:
+			return
+		}
+		group := []*commitRequest{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case req := <-s.requests:
+				group = append(group, req)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+// commitGroup commits the group in one transaction. If that fails and the
+// group holds more than one commit, each is tried alone, so that one batch
+// cannot fail the others; a failed transaction applies nothing.
+func (s *fileStore) commitGroup(group []*commitRequest) {
+	err := s.db.Update(func(tx *bolt.Tx) error { return applyGroup(tx, group) })
+	if err != nil && len(group) > 1 {
+		for _, req := range group {
+			s.commitGroup([]*commitRequest{req})
+		}
+		return
+	}
+	for _, req := range group {
+		if err != nil {
+			req.result = CommitResult{}
+		}
+		req.err = err
+		close(req.done)
+	}
+}
+
+// validateBatch checks what can be checked before a transaction.
+func validateBatch(b *Batch) error {
+	for k := range b.Rows() {
+		if err := ValidateMonth(k.Month); err != nil {
+			return fmt.Errorf("row month: %w", err)
+		}
+	}
+	for _, call := range b.Spans() {
+		if err := ValidateMonth(call.Key.Month); err != nil {
+			return fmt.Errorf("row month: %w", err)
+		}
+	}
+	for k := range b.Zones() {
+		if err := ValidateMonth(k.Month); err != nil {
+			return fmt.Errorf("zone month: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyGroup writes the commits of group in tx. The rows and connections of
+// all of them are summed first, so each row is read and written once.
+func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
+	rows := make(map[Key]Counters)
+	conns := make(map[ConnectionID]ConnectionInfo)
+	seen := newSeenSet(tx)
+
+	for _, req := range group {
+		b := req.batch
+		req.result = CommitResult{}
+		for k, c := range b.Rows() {
+			addRow(rows, k, c)
+		}
+		for id, info := range b.Connections() {
+			addConnection(conns, id, info)
+		}
+
+		d := b.Dedup()
+		for key, call := range b.Spans() {
+			if d.Window > 0 && !key.IsZero() {
+				dup, err := seen.record(key, d)
+				if err != nil {
+					return err
+				}
+				if dup {
+					req.result.Duplicates++
+					continue
+				}
+			}
+			req.result.Counted++
+			addRow(rows, call.Key, call.Counters)
+			addConnection(conns, ConnectionID{Org: call.Key.Org, Connection: call.Key.Connection}, call.Info)
+		}
+	}
+
+	if err := writeRows(tx, rows); err != nil {
+		return err
+	}
+	if err := writeConnections(tx, conns); err != nil {
+		return err
+	}
+	if err := writeZones(tx, group); err != nil {
+		return err
+	}
+
+	last := &group[len(group)-1].result
+	var err error
+	if last.Expired, last.Evicted, err = seen.trim(group[len(group)-1].batch.Dedup()); err != nil {
+		return err
+	}
+	if err := seen.save(); err != nil {
+		return err
+	}
+	for _, req := range group {
+		req.result.Recorded = seen.count
+	}
+	return nil
+}
+
+func addRow(rows map[Key]Counters, k Key, c Counters) {
+	sum := rows[k]
+	sum.Add(c)
+	rows[k] = sum
+}
+
+func addConnection(conns map[ConnectionID]ConnectionInfo, id ConnectionID, info ConnectionInfo) {
+	if old, ok := conns[id]; ok {
+		info = old.Merge(info)
+	}
+	conns[id] = info
+}
+
+func writeRows(tx *bolt.Tx, rows map[Key]Counters) error {
+	bucket := tx.Bucket(bucketRows)
+	for k, c := range rows {
+		key, err := encodeRowKey(k)
+		if err != nil {
+			return err
+		}
+		if old := bucket.Get(key); old != nil {
+			prev, err := decodeCounters(old)
+			if err != nil {
+				return fmt.Errorf("row %+v: %w", k, err)
+			}
+			prev.Add(c)
+			c = prev
+		}
+		if err := bucket.Put(key, encodeCounters(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeConnections(tx *bolt.Tx, conns map[ConnectionID]ConnectionInfo) error {
+	bucket := tx.Bucket(bucketConnections)
+	for id, info := range conns {
+		key := encodeConnectionKey(id)
+		if old := bucket.Get(key); old != nil {
+			prev, err := decodeConnectionInfo(old)
+			if err != nil {
+				return fmt.Errorf("connection %+v: %w", id, err)
+			}
+			info = prev.Merge(info)
+		}
+		if err := bucket.Put(key, encodeConnectionInfo(info)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeZones records the zone of each organization and month not recorded
+// yet; the first one stays.
+func writeZones(tx *bolt.Tx, group []*commitRequest) error {
+	bucket := tx.Bucket(bucketZones)
+	for _, req := range group {
+		for k, zone := range req.batch.Zones() {
+			key := append([]byte(k.Month), k.Org...)
+			if bucket.Get(key) != nil {
+				continue
+			}
+			if err := bucket.Put(key, []byte(zone)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

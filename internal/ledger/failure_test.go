@@ -1,0 +1,126 @@
+package ledger_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usageledger/usageledger/internal/ledger"
+)
+
+// smallDisk mounts a tmpfs of the given size at a new directory and returns
+// it; the test is skipped where mounting is not allowed (not root, or no
+// CAP_SYS_ADMIN). Running as root, file permissions stop no write, so a
+// full or read-only file system is the only honest way to fail one.
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s); the disk-full and read-only cases need root", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// bulk is a batch of n new rows of one request each, named by round, with
+// one keyed call per row.
+func bulk(round, n int) *ledger.Batch {
+	b := ledger.NewBatch()
+	b.SetDedup(ledger.Dedup{Arrival: time.Unix(int64(round), 0), Window: time.Hour})
+	for i := range n {
+		var s ledger.SpanKey
+		s.Trace[0], s.Trace[1], s.Trace[2] = byte(round), byte(round>>8), byte(i)
+		s.Span[0], s.Span[1] = byte(i), byte(i>>8)
+		s.Trace[15], s.Span[7] = 1, 1
+		b.AddSpan(s, ledger.SpanCall{
+			Key: ledger.Key{
+				Org: "acme", Connection: "bulk", Month: "2026-11",
+				// A long model name fills pages fast.
+				Model: string(rune('a'+round%26)) + string(make([]byte, 200)) + string(rune(i)) + string(rune(round)),
+			},
+			Counters: ledger.Counters{Requests: 1},
+		})
+	}
+	return b
+}
+
+func totalRequests(t *testing.T, s ledger.Store) uint64 {
+	t.Helper()
+	rows, err := s.Rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err)
+	var n uint64
+	for _, r := range rows {
+		n += r.Requests
+	}
+	return n
+}
+
+func TestDiskFullFailsWholeCommits(t *testing.T) {
+	dir := smallDisk(t, "2m")
+	path := filepath.Join(dir, "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+
+	// Commit until the disk is full. Every commit either lands whole or
+	// returns an error; none panics.
+	var acked uint64
+	var commitErr error
+	for round := 1; round < 2000; round++ {
+		if _, commitErr = s.Commit(context.Background(), bulk(round, 50)); commitErr != nil {
+			break
+		}
+		acked += 50
+	}
+	require.Error(t, commitErr, "a 2 MiB disk must fill up")
+	assert.ErrorIs(t, commitErr, syscall.ENOSPC)
+	assert.ErrorContains(t, commitErr, `ledger file "`+path+`": commit:`)
+	assert.Equal(t, acked, totalRequests(t, s), "the failed commit added nothing")
+
+	// Reads go on, and so does the file after a restart.
+	require.NoError(t, s.Close())
+	s, err = ledger.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, acked, totalRequests(t, s))
+}
+
+// TestReadOnlyFileFailsAtOpen opens a ledger on a read-only bind mount of
+// a directory holding one. A file system cannot be remounted read-only while
+// the store holds the file open for writing (the kernel answers "busy"), so
+// a running store meets read-only only as failing writes, which
+// TestDiskFullFailsWholeCommits covers; at open it is a clear error.
+func TestReadOnlyFileFailsAtOpen(t *testing.T) {
+	dir := smallDisk(t, "4m")
+	path := filepath.Join(dir, "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	_, err = s.Commit(context.Background(), bulk(1, 10))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	ro := t.TempDir()
+	out, err := exec.Command("mount", "--bind", "-o", "ro", dir, ro).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Cleanup(func() { _ = exec.Command("umount", ro).Run() })
+
+	_, err = ledger.Open(filepath.Join(ro, "ledger.db"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, syscall.EROFS)
+	assert.ErrorContains(t, err, `ledger file "`+filepath.Join(ro, "ledger.db")+`"`)
+
+	// The file itself is untouched.
+	s, err = ledger.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, uint64(10), totalRequests(t, s))
+}

@@ -1,0 +1,139 @@
+package ledger_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/usageledger/usageledger/internal/ledger"
+)
+
+// TestOpenUpgradesFormat1 writes a format 1 file byte by byte, as the first
+// release did, and opens it: its rows and connections read unchanged, the
+// file says format 2 afterwards, and dedup works on it.
+func TestOpenUpgradesFormat1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		require.NoError(t, meta.Put([]byte("format"), []byte{0, 0, 0, 1}))
+
+		// Row 2026-11 / acme / c / m: 7 requests, 36,000,000 pUSD, the rest 0.
+		rows, _ := tx.CreateBucket([]byte("rows"))
+		key := append([]byte("2026-11"), 4, 'a', 'c', 'm', 'e', 1, 'c', 'm')
+		record := make([]byte, 1+16*8)
+		record[0] = 1
+		binary.BigEndian.PutUint64(record[1:], 7)
+		binary.BigEndian.PutUint64(record[1+11*8:], 36_000_000)
+		require.NoError(t, rows.Put(key, record))
+
+		// Connection acme/c: last seen 5, team "ops", cost center "cc-9".
+		conns, _ := tx.CreateBucket([]byte("connections"))
+		info := []byte{1, 0, 0, 0, 0, 0, 0, 0, 5, 3, 'o', 'p', 's', 'c', 'c', '-', '9'}
+		return conns.Put(append([]byte{4, 'a', 'c', 'm', 'e'}, 'c'), info)
+	}))
+	require.NoError(t, db.Close())
+
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	k := ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	rows, err := s.Rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err)
+	assert.Equal(t, []ledger.Row{{Key: k, Counters: ledger.Counters{Requests: 7, Cost: ledger.PicoUSD(36_000_000)}}}, rows)
+	conns, err := s.Connections(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []ledger.Connection{{
+		ConnectionID:   ledger.ConnectionID{Org: "acme", Connection: "c"},
+		ConnectionInfo: ledger.CallInfo("ops", "cc-9", 5),
+	}}, conns)
+
+	// A keyed call counts once on the upgraded file.
+	for range 2 {
+		b := ledger.NewBatch()
+		b.SetDedup(ledger.Dedup{Arrival: time.Unix(100, 0), Window: time.Hour})
+		b.AddSpan(ledger.SpanKey{Trace: [16]byte{1}, Span: [8]byte{1}},
+			ledger.SpanCall{Key: k, Counters: ledger.Counters{Requests: 1}, Info: ledger.CallInfo("", "", 9)})
+		_, err := s.Commit(context.Background(), b)
+		require.NoError(t, err)
+	}
+	rows, err = s.Rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), rows[0].Requests)
+	conns, err = s.Connections(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, ledger.ConnectionInfo{Team: "ops", TeamSeen: 5, CostCenter: "cc-9", CostCenterSeen: 5, LastSeen: 9},
+		conns[0].ConnectionInfo, "a call without labels keeps those of the format 1 record")
+	require.NoError(t, s.Close())
+
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, []byte{0, 0, 0, 2}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		assert.NotNil(t, tx.Bucket([]byte("seen")))
+		return nil
+	}))
+}
+
+func TestBackupWhileCommitting(t *testing.T) {
+	dir := t.TempDir()
+	s, err := ledger.Open(filepath.Join(dir, "ledger.db"))
+	require.NoError(t, err)
+	defer s.Close()
+
+	commitOne := func(seq int) {
+		b := ledger.NewBatch()
+		b.Add(ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"},
+			ledger.Counters{Requests: 1, InputTokens: uint64(seq)})
+		_, err := s.Commit(context.Background(), b)
+		assert.NoError(t, err)
+	}
+	for i := range 10 {
+		commitOne(i)
+	}
+
+	// Commits go on while the copy is written; the copy is one consistent
+	// moment, so it holds a whole number of commits.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 50 {
+			commitOne(100 + i)
+		}
+	}()
+	var buf bytes.Buffer
+	var size int64
+	n, err := s.(ledger.Backuper).Backup(context.Background(), func(sz int64) io.Writer {
+		size = sz
+		return &buf
+	})
+	<-done
+	require.NoError(t, err)
+	assert.Equal(t, size, n)
+	assert.Equal(t, int64(buf.Len()), n)
+
+	copyPath := filepath.Join(dir, "backup.db")
+	require.NoError(t, os.WriteFile(copyPath, buf.Bytes(), 0o600))
+	c, err := ledger.Open(copyPath)
+	require.NoError(t, err)
+	defer c.Close()
+	rows, err := c.Rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	// 10 commits before, then between 0 and 50 of seqs 100…149; seq s adds
+	// s tokens, so the tokens are 0+…+9 = 45 plus the sum of the first
+	// (requests - 10) of them.
+	extra := rows[0].Requests - 10
+	require.LessOrEqual(t, extra, uint64(50))
+	assert.Equal(t, 45+extra*100+extra*(extra-1)/2, rows[0].InputTokens)
+}
