@@ -1,0 +1,96 @@
+package usageledgerreceiver // import "github.com/usageledger/usageledger/receiver/usageledgerreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/usageledger/usageledger/internal/ledger"
+)
+
+// maxMonths bounds how many months one read emits, as the exporter does for
+// /metrics.
+const maxMonths = 120
+
+var errEmptyPath = errors.New("path: must not be empty; expecting the ledger file, e.g. data/usage-ledger.db")
+
+// Config is the configuration of the usageledger receiver.
+type Config struct {
+	// ControllerConfig sets collection_interval (default 30s), initial_delay
+	// (default 1s) and timeout (default none) of each read.
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+
+	// Path is the ledger file. When the usageledger exporter of the same
+	// collector names the same path, both share one handle. Default
+	// data/usage-ledger.db.
+	Path string `mapstructure:"path"`
+
+	// Months is how many calendar months each read emits, counting back from
+	// the current one. Default 2, at most 120.
+	Months int `mapstructure:"months"`
+
+	// PinnedMonths, when not empty, are exactly the months each read emits,
+	// as "YYYY-MM", whatever today's date; Months is then ignored.
+	PinnedMonths []string `mapstructure:"pinned_months"`
+
+	// DefaultTimeZone and Organizations give each organization the time
+	// zone of its calendar months, which sets the start time of its
+	// counters. Set them as on the usageledger exporter. Default UTC.
+	DefaultTimeZone string                        `mapstructure:"default_time_zone"`
+	Organizations   map[string]OrganizationConfig `mapstructure:"organizations"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// OrganizationConfig holds the settings of one organization.
+type OrganizationConfig struct {
+	// TimeZone is the IANA time zone of the organization's calendar months;
+	// empty means default_time_zone.
+	TimeZone string `mapstructure:"time_zone"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Validate checks the configuration, naming the key of a bad value.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Path == "" {
+		errs = append(errs, errEmptyPath)
+	}
+	if cfg.CollectionInterval <= 0 {
+		errs = append(errs, fmt.Errorf(
+			"collection_interval: %s is not positive; expecting a duration such as 30s", cfg.CollectionInterval))
+	}
+	if cfg.Months < 1 || cfg.Months > maxMonths {
+		errs = append(errs, fmt.Errorf("months: %d is out of range; expecting 1 to %d", cfg.Months, maxMonths))
+	}
+	seen := make(map[string]int, len(cfg.PinnedMonths))
+	for i, m := range cfg.PinnedMonths {
+		if err := ledger.ValidateMonth(m); err != nil {
+			errs = append(errs, fmt.Errorf("pinned_months[%d]: %w", i, err))
+			continue
+		}
+		if j, dup := seen[m]; dup {
+			errs = append(errs, fmt.Errorf(
+				"pinned_months[%d]: %q is listed already at pinned_months[%d]; expecting each month once", i, m, j))
+			continue
+		}
+		seen[m] = i
+	}
+	if _, err := loadZone(cfg.DefaultTimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("default_time_zone: %w", err))
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Organizations)) {
+		if zone := cfg.Organizations[name].TimeZone; zone != "" {
+			if _, err := loadZone(zone); err != nil {
+				errs = append(errs, fmt.Errorf("organizations::%s::time_zone: %w", name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
