@@ -11,13 +11,16 @@ COLLECTOR  := $(BIN)/otelcol-usageledger
 TOOLS_MOD  := $(CURDIR)/internal/tools/go.mod
 
 # Folders whose metadata.yaml mdatagen turns into generated code.
-COMPONENTS := processor/genaiusageprocessor exporter/usageledgerexporter
+COMPONENTS := processor/genaiusageprocessor exporter/usageledgerexporter \
+	receiver/usageledgerreceiver
 
 # The collector is rebuilt when any Go file of the root module changes.
-SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './testbed/*') \
+SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './testbed/*' \
+	-not -path './conformance/node_modules/*') \
 	go.mod go.sum builder-config.yaml
 
-.PHONY: build run test unit e2e demo generate fmt vet clean
+.PHONY: build run test deps unit e2e conformance stores demo generate prices dashboards \
+	fuzz long bench fmt vet clean
 
 build: $(COLLECTOR)
 
@@ -35,13 +38,42 @@ run: build
 	mkdir -p data
 	$(COLLECTOR) --config config.yaml
 
-test: vet unit e2e
+test: deps vet unit fuzz e2e conformance stores
+
+# Programs the tests run besides Go, from Debian's packages, installed when
+# missing: Prometheus (and promtool) and VictoriaMetrics for the dashboard
+# and alert-rule tests, Node.js and npm for the conformance suite.
+DEB_NEEDS := prometheus:prometheus promtool:prometheus victoria-metrics:victoria-metrics \
+	node:nodejs npm:npm
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+deps:
+	@missing=$$(for need in $(DEB_NEEDS); do \
+		command -v $${need%%:*} >/dev/null || echo $${need#*:}; done | sort -u | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 unit:
 	$(GO) test -race -count=1 ./...
 
 e2e: build
 	USAGELEDGER_COLLECTOR=$(COLLECTOR) $(GO) test -count=1 -v -run 'TestEndToEnd' ./e2e/...
+
+# Real instrumentation libraries from npm, run against a stand-in provider,
+# their spans sent through the built collector.
+conformance/node_modules/.package-lock.json: conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund
+
+conformance: build conformance/node_modules/.package-lock.json
+	USAGELEDGER_COLLECTOR=$(COLLECTOR) $(GO) test -count=1 -v -run 'TestConformance' ./conformance/...
+
+# Dashboard queries and alert rules run on real Prometheus and VictoriaMetrics,
+# fed by scraping /metrics and through the receiver and remote write.
+stores: build
+	USAGELEDGER_COLLECTOR=$(COLLECTOR) $(GO) test -count=1 -v -run TestDashboardsAndRulesOnRealStores ./deploy/stores/
 
 demo:
 	$(GO) run ./cmd/demo-agents
@@ -50,6 +82,37 @@ generate:
 	for c in $(COMPONENTS); do \
 		(cd $$c && $(GO) tool -modfile=$(TOOLS_MOD) mdatagen metadata.yaml) || exit 1; \
 	done
+
+# Regenerates internal/pricing/prices.json from the newest @pydantic/genai-prices
+# on the npm registry (needs node and npm); the result is committed.
+prices:
+	$(GO) run ./tools/genai-prices
+
+# Regenerates the Grafana dashboards under deploy/grafana/dashboards.
+dashboards:
+	$(GO) run ./deploy/grafana/gen
+
+# Fuzz targets, each for FUZZTIME (`make fuzz FUZZTIME=10m` for a long run;
+# plain go test runs only their seeds).
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./internal/ledger:FuzzRowKey ./internal/ledger:FuzzCounters \
+	./internal/ledger:FuzzConnectionInfo ./exporter/usageledgerexporter:FuzzExpositionLabels \
+	./processor/genaiusageprocessor:FuzzProcessSpan
+
+fuzz:
+	for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%%:*} || exit 1; \
+	done
+
+# Long rounds: kill -9 of a process committing to the ledger, 200 rounds.
+long:
+	USAGELEDGER_LONG=1 $(GO) test -count=1 -run KillNine ./internal/ledger/
+
+# Benchmarks of the hot paths: processor per span, pricing, ledger commits.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./processor/genaiusageprocessor/ ./internal/pricing/
+	$(GO) test -run '^$$' -bench 'Commit|FileSize|ConsumeTraces' ./internal/ledger/ \
+		./exporter/usageledgerexporter/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
