@@ -92,9 +92,10 @@ prices:
 dashboards:
 	$(GO) run ./deploy/grafana/gen
 
-# Fuzz targets, each for FUZZTIME (`make fuzz FUZZTIME=10m` for a long run;
-# plain go test runs only their seeds).
-FUZZTIME ?= 5s
+# Fuzz targets, each for FUZZTIME: by default a count of inputs, which a busy
+# machine cannot cut short the way it can a duration. `make fuzz FUZZTIME=10m`
+# runs them longer; plain go test runs only their seeds.
+FUZZTIME ?= 20000x
 FUZZ_TARGETS := ./internal/ledger:FuzzRowKey ./internal/ledger:FuzzCounters \
 	./internal/ledger:FuzzConnectionInfo ./exporter/usageledgerexporter:FuzzExpositionLabels \
 	./processor/genaiusageprocessor:FuzzProcessSpan

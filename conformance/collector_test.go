@@ -119,16 +119,14 @@ service:
 			t.Fatalf("collector exited at start: %v\n%s", err, c.log())
 		default:
 		}
-		resp, err := http.Get("http://" + c.metricsAddr + "/metrics")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
+		// Components start in no fixed order: /metrics answering says
+		// nothing of the OTLP receiver, so wait for both.
+		if serving(c.metricsAddr) && listening(c.httpAddr) {
+			return c
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("collector did not serve /metrics within 30s\n%s", c.log())
+	t.Fatalf("collector was not ready within 30s\n%s", c.log())
 	return nil
 }
 
@@ -155,6 +153,26 @@ func (c *collector) stop() {
 		<-c.done
 	}
 	c.cmd = nil
+}
+
+// serving reports whether addr answers GET /metrics with 200.
+func serving(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// listening reports whether addr accepts a TCP connection.
+func listening(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.

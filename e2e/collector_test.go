@@ -106,7 +106,9 @@ service:
 	return c
 }
 
-// start runs the collector and waits until its /metrics endpoint answers.
+// start runs the collector and waits until it is ready: /metrics answers
+// and both OTLP receivers accept connections (components start in no fixed
+// order, so one port open says nothing of the others).
 func (c *collector) start(t *testing.T) {
 	t.Helper()
 	c.runs++
@@ -133,17 +135,13 @@ func (c *collector) start(t *testing.T) {
 			t.Fatalf("collector exited at start: %v\n%s", err, log)
 		default:
 		}
-		resp, err := http.Get("http://" + c.metricsAddr + "/metrics")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if serving(c.metricsAddr) && listening(c.grpcAddr, c.httpAddr) {
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	log, _ := os.ReadFile(logPath)
-	t.Fatalf("collector did not serve /metrics within 30s\n%s", log)
+	t.Fatalf("collector was not ready within 30s\n%s", log)
 }
 
 // stop ends the collector gracefully and waits for it to exit.
@@ -172,6 +170,28 @@ func (c *collector) kill() {
 		<-c.done
 		c.cmd = nil
 	}
+}
+
+// serving reports whether addr answers GET /metrics with 200.
+func serving(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// listening reports whether every address accepts a TCP connection.
+func listening(addrs ...string) bool {
+	for _, addr := range addrs {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		conn.Close()
+	}
+	return true
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
