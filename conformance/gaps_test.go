@@ -16,33 +16,11 @@ type knownGap struct {
 	why      string   // what the collector misses, for the reader of the log
 }
 
-// knownGaps lists every wrong counter of the current collector. Each entry
-// is a place where the product does not yet read what the library put on
-// its span; the expected value in cases_test.go stays the right one.
-var knownGaps = []knownGap{
-	{
-		library: "openllmetry-anthropic", call: "messages claude-sonnet-4-5",
-		counters: []string{"input", "cost_picousd"},
-		why: "gen_ai.usage.input_tokens holds Anthropic's input without the cache (100); " +
-			"read as including it, it is raised to the cache sum 700 instead of 800",
-	},
-	{
-		library: "openllmetry-anthropic", call: "messages streamed claude-sonnet-4-5",
-		counters: []string{"input", "cost_picousd"},
-		why: "gen_ai.usage.input_tokens holds Anthropic's input without the cache (100); " +
-			"read as including it, it is raised to the cache sum 700 instead of 800",
-	},
-	{
-		library: "openinference-openai", call: "embeddings text-embedding-3-small",
-		counters: []string{"model", "unpriced"},
-		why:      "an EMBEDDING span names its model in embedding.model_name, which is not read",
-	},
-	{
-		library: "openinference-openai", call: "chat gpt-4o-mini-filter",
-		counters: []string{"filtered"},
-		why:      "llm.finish_reason=content_filter is not read as a content filter",
-	},
-}
+// knownGaps lists every wrong counter of the current collector, none at
+// present. An entry is a place where the product does not yet read what the
+// library put on its span; the expected value in cases_test.go stays the
+// right one.
+var knownGaps = []knownGap{}
 
 // verdict compares one counter of one call and fails, logs a known gap, or
 // fails a known gap that no longer happens.

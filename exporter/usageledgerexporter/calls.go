@@ -19,7 +19,15 @@ type tally struct {
 	atArrival  int64 // counted spans booked at arrival for want of a plausible end time
 	future     int64 // of those, spans dated beyond the future skew
 	overflowed int64 // counted spans booked to an overflow organization or connection
-	repeated   int64 // spans that appeared twice in td itself
+	// Counted spans td itself holds twice: the same span, or another span
+	// of the same response.
+	repeatedSpans     int64
+	repeatedResponses int64
+}
+
+// repeated returns the counted spans of td not added to its batch.
+func (t *tally) repeated() int64 {
+	return t.repeatedSpans + t.repeatedResponses
 }
 
 // counter turns spans into a batch: the calendar decides the month, the
@@ -112,8 +120,12 @@ func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 		t.batch.SetConnection(ledger.ConnectionID{Org: org, Connection: conn}, info)
 		return r.ok
 	}
-	if !t.batch.AddSpan(spanKey, ledger.SpanCall{Key: key, Counters: c, Info: info}) {
-		t.repeated++
+	response := ledger.NewResponseKey(spanKey.Trace, r.str(usage.AttrResponseID))
+	switch t.batch.AddSpan(spanKey, ledger.SpanCall{Key: key, Counters: c, Info: info, Response: response}) {
+	case ledger.RepeatedSpan:
+		t.repeatedSpans++
+	case ledger.RepeatedResponse:
+		t.repeatedResponses++
 	}
 	return r.ok
 }

@@ -147,13 +147,16 @@ type OrganizationConfig struct {
 	_ struct{}
 }
 
-// DedupConfig keeps a span (trace id and span id) delivered again within a
-// window of its first arrival from counting twice, across restarts too.
+// DedupConfig keeps a span (trace id and span id) delivered again, or a
+// second span of the same provider response (trace id and response id),
+// within a window of the first one's arrival from counting twice, across
+// restarts too.
 type DedupConfig struct {
 	// Window is how long after a span's arrival another delivery of it is
 	// not counted; 0 turns dedup off. Default 24h.
 	Window time.Duration `mapstructure:"window"`
-	// MaxEntries bounds the span keys kept; past it the oldest are
+	// MaxEntries bounds the keys kept, span and response keys together
+	// (a call with a response id records both); past it the oldest are
 	// forgotten before their window ends. 0 means no bound. Default 5,000,000.
 	MaxEntries int `mapstructure:"max_entries"`
 
@@ -169,7 +172,7 @@ func (cfg DedupConfig) validate() error {
 	}
 	if cfg.MaxEntries < 0 {
 		errs = append(errs, fmt.Errorf(
-			"dedup::max_entries: %d is negative; expecting a number of span keys, or 0 for no bound", cfg.MaxEntries))
+			"dedup::max_entries: %d is negative; expecting a number of keys, or 0 for no bound", cfg.MaxEntries))
 	}
 	return errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -35,6 +36,12 @@ func withIDs(td ptrace.Traces, first byte) ptrace.Traces {
 		}
 	}
 	return td
+}
+
+// reasonSet is the attribute set of exporter_usageledger_duplicate_spans
+// for one reason.
+func reasonSet(reason string) attribute.Set {
+	return attribute.NewSet(attribute.String("reason", reason))
 }
 
 var gptKey = ledger.Key{Org: "acme", Connection: "bot/openai", Month: "2026-11", Model: "gpt-4o"}
@@ -63,7 +70,8 @@ func TestRetriedSpansCountOnce(t *testing.T) {
 
 	// Deliveries of 2 + 2 + 1 + 2 = 7 spans, of which 4 were repeats.
 	metadatatest.AssertEqualExporterUsageledgerDuplicateSpans(t, r.telemetry,
-		[]metricdata.DataPoint[int64]{{Value: 4}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 4, Attributes: reasonSet("span")}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterUsageledgerCalls(t, r.telemetry,
 		[]metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
@@ -229,4 +237,53 @@ func TestWaitingQueueAnswersAfterCommit(t *testing.T) {
 	got := r.rows(t, "2026-11")[gptKey]
 	assert.Equal(t, uint64(2), got.Requests)
 	assert.Equal(t, uint64(30), got.InputTokens)
+}
+
+// withResponse gives every span of td the trace id 0x7e…01 and the span ids
+// first, first+1, …, as withIDs does, and the response id.
+func withResponse(t *testing.T, td ptrace.Traces, first byte, response any) ptrace.Traces {
+	t.Helper()
+	withIDs(td, first)
+	rss := td.ResourceSpans()
+	for i := range rss.Len() {
+		sss := rss.At(i).ScopeSpans()
+		for j := range sss.Len() {
+			spans := sss.At(j).Spans()
+			for k := range spans.Len() {
+				sp := spans.At(k)
+				sp.SetTraceID([16]byte{0: 0x7e, 15: 1})
+				require.NoError(t, sp.Attributes().PutEmpty(usage.AttrResponseID).FromRaw(response))
+			}
+		}
+	}
+	return td
+}
+
+func TestSpansOfOneResponseCountOnce(t *testing.T) {
+	r := start(t, testConfig(t))
+
+	// Spans 1 and 2 of response "chatcmpl-42" in one request (10 and 20
+	// tokens): the first in the request counts.
+	r.consume(t, withResponse(t, tracesOf(t, span{nov10, priced(10)}, span{nov10, priced(20)}), 1, "chatcmpl-42"))
+	// Span 3 of the same response in a later request, and a retry of span 2.
+	r.consume(t, withResponse(t, tracesOf(t, span{nov10, priced(30)}), 3, "chatcmpl-42"))
+	r.consume(t, withResponse(t, tracesOf(t, span{nov10, priced(20)}), 2, "chatcmpl-42"))
+	// Span 4 with another response id counts; span 5 with a response id
+	// that is no string reads as none (malformed) and counts by its span.
+	r.consume(t, withResponse(t, tracesOf(t, span{nov10, priced(40)}), 4, "chatcmpl-43"))
+	r.consume(t, withResponse(t, tracesOf(t, span{nov10, priced(50)}), 5, int64(42)))
+
+	// Spans 1, 4 and 5: 3 requests, 10+40+50 = 100 tokens, 100,000 pUSD.
+	got := r.rows(t, "2026-11")[gptKey]
+	assert.Equal(t, uint64(3), got.Requests)
+	assert.Equal(t, uint64(100), got.InputTokens)
+	assert.Equal(t, ledger.PicoUSD(100_000), got.Cost)
+	// Spans 2 (in the request of span 1, then again alone) and 3 were
+	// second spans of response chatcmpl-42: 3 by response, none by span,
+	// since span 2 was never recorded.
+	metadatatest.AssertEqualExporterUsageledgerDuplicateSpans(t, r.telemetry,
+		[]metricdata.DataPoint[int64]{{Value: 3, Attributes: reasonSet("response")}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualExporterUsageledgerMalformedSpans(t, r.telemetry,
+		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
@@ -127,8 +128,8 @@ func (e *ledgerExporter) shutdown(ctx context.Context) error {
 // consumeTraces commits the counted calls of td in one batch. It returns nil
 // only once the batch is on disk; any commit failure is retryable and
 // records nothing, so the retry counts in full. A malformed span never fails
-// the batch, and a span already counted within the dedup window is not
-// counted again.
+// the batch, and a span already counted within the dedup window, or another
+// span of a response already counted, is not counted again.
 func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -154,8 +155,11 @@ func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) er
 	// Per-span figures count once the batch is committed, so a retried
 	// batch does not count its malformed spans twice.
 	e.telemetry.ExporterUsageledgerCommits.Add(ctx, 1)
-	e.telemetry.ExporterUsageledgerCalls.Add(ctx, t.calls-t.repeated-res.Duplicates)
-	addIf(ctx, e.telemetry.ExporterUsageledgerDuplicateSpans, t.repeated+res.Duplicates)
+	e.telemetry.ExporterUsageledgerCalls.Add(ctx, t.calls-t.repeated()-res.Duplicates)
+	addIf(ctx, e.telemetry.ExporterUsageledgerDuplicateSpans,
+		t.repeatedSpans+res.Duplicates-res.ResponseDuplicates, reasonSpan)
+	addIf(ctx, e.telemetry.ExporterUsageledgerDuplicateSpans,
+		t.repeatedResponses+res.ResponseDuplicates, reasonResponse)
 	addIf(ctx, e.telemetry.ExporterUsageledgerDedupEvicted, res.Evicted)
 	addIf(ctx, e.telemetry.ExporterUsageledgerMalformedSpans, t.malformed)
 	addIf(ctx, e.telemetry.ExporterUsageledgerCallsBookedAtArrival, t.atArrival)
@@ -167,9 +171,15 @@ func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) er
 	return nil
 }
 
-func addIf(ctx context.Context, c metric.Int64Counter, n int64) {
+// The reasons of exporter_usageledger_duplicate_spans, built once.
+var (
+	reasonSpan     = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "span")))
+	reasonResponse = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "response")))
+)
+
+func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.AddOption) {
 	if n > 0 {
-		c.Add(ctx, n)
+		c.Add(ctx, n, opts...)
 	}
 }
 

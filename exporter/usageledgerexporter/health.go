@@ -47,7 +47,7 @@ func (h *commitHealth) evicted(logger *zap.Logger, res ledger.CommitResult) {
 		return
 	}
 	h.warned = true
-	logger.Warn("Usage ledger dedup holds dedup::max_entries span keys; the oldest are forgotten "+
+	logger.Warn("Usage ledger dedup holds dedup::max_entries keys; the oldest are forgotten "+
 		"before dedup::window ends (counted in exporter_usageledger_dedup_evicted)",
 		zap.Int64("recorded_keys", res.Recorded))
 }

@@ -9,13 +9,15 @@ import (
 // store in one commit. A Batch is not safe for concurrent use.
 //
 // A call with a [SpanKey] is added with [Batch.AddSpan]: the store counts it
-// only if the key is not recorded yet within the dedup window, and records
-// the key in the same transaction as the counters. A call without a usable
-// key is added with [Batch.Add] and [Batch.SetConnection] and always counts.
+// only if neither its span key nor its [ResponseKey] (when it has one) is
+// recorded yet within the dedup window, and records both in the same
+// transaction as the counters. A call without a usable key is added with
+// [Batch.Add] and [Batch.SetConnection] and always counts.
 type Batch struct {
 	rows        map[Key]Counters
 	connections map[ConnectionID]ConnectionInfo
 	spans       map[SpanKey]SpanCall
+	responses   map[ResponseKey]struct{}
 	zones       map[OrgMonth]string
 	dedup       Dedup
 }
@@ -31,6 +33,9 @@ type SpanCall struct {
 	Key      Key
 	Counters Counters
 	Info     ConnectionInfo
+	// Response names the provider response the call received; zero when
+	// the span reports none.
+	Response ResponseKey
 }
 
 // Dedup says how a commit treats the keys of its spans.
@@ -53,6 +58,7 @@ func NewBatch() *Batch {
 		rows:        make(map[Key]Counters),
 		connections: make(map[ConnectionID]ConnectionInfo),
 		spans:       make(map[SpanKey]SpanCall),
+		responses:   make(map[ResponseKey]struct{}),
 		zones:       make(map[OrgMonth]string),
 	}
 }
@@ -73,15 +79,23 @@ func (b *Batch) SetConnection(id ConnectionID, info ConnectionInfo) {
 	b.connections[id] = info
 }
 
-// AddSpan adds the call of span s. It reports false, adding nothing, when
-// the batch holds s already: the same span twice in one delivery counts
-// once.
-func (b *Batch) AddSpan(s SpanKey, call SpanCall) bool {
+// AddSpan adds the call of span s and returns [NotRepeated]. It adds
+// nothing, and says why, when the batch holds s already ([RepeatedSpan]:
+// the same span twice in one delivery) or another span with the same
+// response key ([RepeatedResponse]: two spans of one call in one delivery);
+// the span added first counts.
+func (b *Batch) AddSpan(s SpanKey, call SpanCall) Repeat {
 	if _, dup := b.spans[s]; dup {
-		return false
+		return RepeatedSpan
+	}
+	if !call.Response.IsZero() {
+		if _, dup := b.responses[call.Response]; dup {
+			return RepeatedResponse
+		}
+		b.responses[call.Response] = struct{}{}
 	}
 	b.spans[s] = call
-	return true
+	return NotRepeated
 }
 
 // SetDedup sets how the commit of b treats span keys; without it dedup is

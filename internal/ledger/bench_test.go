@@ -14,8 +14,8 @@ import (
 )
 
 // benchBatch is one export of spans calls on a few connections, each with
-// its own span key.
-func benchBatch(seq int64, spans int) *Batch {
+// its own span key and, when responses is set, a response key.
+func benchBatch(seq int64, spans int, responses bool) *Batch {
 	b := NewBatch()
 	b.SetDedup(Dedup{Arrival: time.Unix(0, seq), Window: 24 * time.Hour, MaxEntries: 10_000_000})
 	for i := range spans {
@@ -24,23 +24,32 @@ func benchBatch(seq int64, spans int) *Batch {
 			k.Trace[j] = byte(seq >> (8 * j))
 		}
 		k.Trace[15], k.Span[0], k.Span[1], k.Span[7] = 1, byte(i), byte(i>>8), 1
-		b.AddSpan(k, SpanCall{
+		call := SpanCall{
 			Key:      Key{Org: "acme", Connection: "agent-" + strconv.Itoa(i%8), Month: "2026-11", Model: "gpt-4o"},
 			Counters: Counters{Requests: 1, InputTokens: 100, Cost: PicoUSD(1000), LastSeen: seq},
 			Info:     CallInfo("team", "", seq),
-		})
+		}
+		if responses {
+			call.Response = NewResponseKey(k.Trace, "chatcmpl-"+strconv.Itoa(i))
+		}
+		b.AddSpan(k, call)
 	}
 	return b
 }
 
-// BenchmarkCommit measures commits of 10-span batches from 8 concurrent
-// writers, synced to disk and not, and reports spans per second and the
-// latency of one commit.
+// BenchmarkCommit measures commits of 10-span batches from 1 and 8
+// concurrent writers, synced to disk and not, with span keys only and with
+// a response key on every span as well, and reports spans per second and
+// the latency of one commit.
 func BenchmarkCommit(b *testing.B) {
 	for _, mode := range []struct {
-		name string
-		opts []Option
-	}{{"durable", nil}, {"nosync", []Option{WithoutSync()}}} {
+		name      string
+		opts      []Option
+		responses bool
+	}{
+		{"durable", nil, false}, {"nosync", []Option{WithoutSync()}, false},
+		{"durable+responses", nil, true}, {"nosync+responses", []Option{WithoutSync()}, true},
+	} {
 		for _, writers := range []int{1, 8} {
 			b.Run(fmt.Sprintf("%s/writers=%d", mode.name, writers), func(b *testing.B) {
 				s, err := Open(filepath.Join(b.TempDir(), "ledger.db"), mode.opts...)
@@ -56,7 +65,7 @@ func BenchmarkCommit(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					var mine []time.Duration
 					for pb.Next() {
-						batch := benchBatch(seq.Add(1), spans)
+						batch := benchBatch(seq.Add(1), spans, mode.responses)
 						start := time.Now()
 						if _, err := s.Commit(context.Background(), batch); err != nil {
 							b.Error(err)
@@ -89,9 +98,10 @@ func reportLatency(b *testing.B, all []time.Duration) {
 }
 
 // BenchmarkFileSize commits rows of distinct connections in one month, and
-// then keyed calls, and reports the bytes of pages each takes in the file: a
-// connection-month with one model costs one row and, once per connection,
-// one connection record.
+// then keyed calls without and with a response key, and reports the bytes
+// of pages each takes in the file: a connection-month with one model costs
+// one row and, once per connection, one connection record; a call with a
+// response id records two dedup keys.
 func BenchmarkFileSize(b *testing.B) {
 	const rows, spans = 20_000, 100_000
 	for range b.N {
@@ -138,6 +148,42 @@ func BenchmarkFileSize(b *testing.B) {
 			b.ReportMetric((size(bucketSeen)+size(bucketSeenArrival))/spans, "bytes/dedup-key")
 			return nil
 		})
+		b.ReportMetric(dedupBytes(b, spans), "bytes/call-with-response")
 		_ = s.close()
 	}
+}
+
+// dedupBytes commits calls with a span key and a response key each into a
+// new file and returns the bytes of dedup pages per call.
+func dedupBytes(b *testing.B, calls int) float64 {
+	s, err := openFileStore(filepath.Join(b.TempDir(), "responses.db"),
+		openOptions{lockTimeout: time.Second, noSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.close()
+	for i := 0; i < calls; i += 1000 {
+		batch := NewBatch()
+		batch.SetDedup(Dedup{Arrival: time.Unix(int64(i), 0), Window: 24 * time.Hour})
+		for j := i; j < i+1000; j++ {
+			var k SpanKey
+			x := uint64(j)*0x9e3779b97f4a7c15 + 1
+			for n := range 8 {
+				k.Trace[n], k.Trace[8+n], k.Span[n] = byte(x>>(8*n)), byte(x>>(8*n+3)), byte(x>>(8*n+5))
+			}
+			batch.AddSpan(k, SpanCall{Key: Key{Org: "org-0", Connection: "support-bot-0/openai", Month: "2026-11",
+				Model: "gpt-4o-mini"}, Counters: Counters{Requests: 1},
+				Response: NewResponseKey(k.Trace, "chatcmpl-"+strconv.Itoa(j))})
+		}
+		if _, err := s.commit(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var bytes float64
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		st, arr := tx.Bucket(bucketSeen).Stats(), tx.Bucket(bucketSeenArrival).Stats()
+		bytes = float64(st.BranchAlloc + st.LeafAlloc + arr.BranchAlloc + arr.LeafAlloc)
+		return nil
+	})
+	return bytes / float64(calls)
 }

@@ -132,12 +132,15 @@ func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
 		d := b.Dedup()
 		for key, call := range b.Spans() {
 			if d.Window > 0 && !key.IsZero() {
-				dup, err := seen.record(key, d)
+				repeat, err := seen.record(key, call.Response, d)
 				if err != nil {
 					return err
 				}
-				if dup {
+				if repeat != NotRepeated {
 					req.result.Duplicates++
+					if repeat == RepeatedResponse {
+						req.result.ResponseDuplicates++
+					}
 					continue
 				}
 			}

@@ -12,8 +12,10 @@ import (
 // catches up after a pause even when commits are small.
 const minTrim = 1024
 
-// seenSet is the record of span keys inside one read-write transaction: a key
-// bucket to answer "seen?" and an arrival index to expire the oldest first.
+// seenSet is the record of span and response keys inside one read-write
+// transaction: a key bucket to answer "seen?" and an arrival index to expire
+// the oldest first. Both kinds of key share the buckets, the window and the
+// bound; their lengths tell them apart (see encoding.go).
 type seenSet struct {
 	keys    *bolt.Bucket
 	arrival *bolt.Bucket
@@ -48,38 +50,82 @@ func (s *seenSet) load() error {
 	return nil
 }
 
-// record reports whether key was recorded within the window before
-// d.Arrival; if not, it records key at d.Arrival.
-func (s *seenSet) record(key SpanKey, d Dedup) (bool, error) {
-	if err := s.load(); err != nil {
+// recent reports whether the key k (an encoded span or response key) was
+// recorded within the window before d.Arrival.
+func (s *seenSet) recent(k []byte, d Dedup) (bool, error) {
+	old := s.keys.Get(k)
+	if old == nil {
+		return false, nil
+	}
+	at, err := decodeArrival(old)
+	if err != nil {
 		return false, err
 	}
-	now := d.Arrival.UnixNano()
-	k := encodeSpanKey(key)
+	return at >= d.Arrival.UnixNano()-d.Window.Nanoseconds(), nil
+}
+
+// add records k at d.Arrival. A record of k older than the window is
+// replaced: the call counted again and its window starts anew.
+func (s *seenSet) add(k []byte, d Dedup) error {
+	if err := s.load(); err != nil {
+		return err
+	}
 	if old := s.keys.Get(k); old != nil {
 		at, err := decodeArrival(old)
 		if err != nil {
-			return false, fmt.Errorf("span %s: %w", key, err)
+			return err
 		}
-		if at >= now-d.Window.Nanoseconds() {
-			return true, nil
-		}
-		// Recorded once, but longer ago than the window: it counts again and
-		// is recorded anew.
-		if err := s.arrival.Delete(encodeArrivalKey(at, key)); err != nil {
-			return false, err
+		if err := s.arrival.Delete(encodeArrivalKey(at, k)); err != nil {
+			return err
 		}
 		s.count--
 	}
+	now := d.Arrival.UnixNano()
 	if err := s.keys.Put(k, binary.BigEndian.AppendUint64(nil, uint64(now))); err != nil {
-		return false, err
+		return err
 	}
-	if err := s.arrival.Put(encodeArrivalKey(now, key), nil); err != nil {
-		return false, err
+	if err := s.arrival.Put(encodeArrivalKey(now, k), nil); err != nil {
+		return err
 	}
 	s.count++
 	s.added++
-	return false, nil
+	return nil
+}
+
+// record decides whether the call of span key sk and response key rk (zero
+// when the span reports no response) counts: not when either key was
+// recorded within the window. A call that counts has both keys recorded at
+// d.Arrival; a duplicate records nothing, so the keys of the first call
+// keep their arrival and the first committed span keeps its identity.
+func (s *seenSet) record(sk SpanKey, rk ResponseKey, d Dedup) (Repeat, error) {
+	span := encodeSpanKey(sk)
+	dup, err := s.recent(span, d)
+	if err != nil {
+		return NotRepeated, fmt.Errorf("span %s: %w", sk, err)
+	}
+	if dup {
+		return RepeatedSpan, nil
+	}
+	var response []byte
+	if !rk.IsZero() {
+		response = encodeResponseKey(rk)
+		dup, err := s.recent(response, d)
+		if err != nil {
+			return NotRepeated, fmt.Errorf("response %s: %w", rk, err)
+		}
+		if dup {
+			return RepeatedResponse, nil
+		}
+	}
+	if err := s.add(span, d); err != nil {
+		return NotRepeated, fmt.Errorf("span %s: %w", sk, err)
+	}
+	if response != nil {
+		if err := s.add(response, d); err != nil {
+			return NotRepeated, fmt.Errorf("response %s: %w", rk, err)
+		}
+	}
+	return NotRepeated, nil
 }
 
 // trim removes the keys older than the window, and then the oldest keys
@@ -98,11 +144,11 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 
 	c := s.arrival.Cursor()
 	for k, _ := c.First(); k != nil && budget > 0; k, _ = c.First() {
-		at, spanKey, err := decodeArrivalKey(k)
+		at, key, err := decodeArrivalKey(k)
 		if err != nil {
 			return expired, evicted, err
 		}
-		spanKey = bytes.Clone(spanKey) // k is not ours after the delete
+		key = bytes.Clone(key) // k is not ours after the delete
 		overLimit := d.MaxEntries > 0 && s.count > int64(d.MaxEntries)
 		if at >= cutoff && !overLimit {
 			break
@@ -110,7 +156,7 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 		if err := c.Delete(); err != nil {
 			return expired, evicted, err
 		}
-		if err := s.keys.Delete(spanKey); err != nil {
+		if err := s.keys.Delete(key); err != nil {
 			return expired, evicted, err
 		}
 		s.count--

@@ -6,7 +6,9 @@
 // [Batch] in memory and hand it to [Store.Commit], which applies the whole
 // batch or nothing. A call added with its [SpanKey] counts once: the store
 // records the key in the same transaction as the counters and skips a call
-// whose key it recorded within the [Dedup] window. Readers ask for the rows
+// whose key it recorded within the [Dedup] window. A call that also carries
+// a [ResponseKey] (its trace and the provider's response id) is skipped
+// when either key was recorded, so two spans of one call count once. Readers ask for the rows
 // of the months they show.
 //
 // The default store is an embedded file opened with [Open]; a process opens a

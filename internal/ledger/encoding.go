@@ -6,14 +6,14 @@ import (
 	"fmt"
 )
 
-// The file store keeps five buckets:
+// The file store keeps six buckets:
 //
 //	meta             "format" → big-endian uint32 format version (formatVersion)
-//	                 "seen_count" → big-endian uint64 number of recorded span keys
+//	                 "seen_count" → big-endian uint64 number of recorded keys
 //	rows             row key  → counters record
 //	connections      connection key → connection record
-//	seen             span key → big-endian int64 arrival, unix nanoseconds
-//	seen_by_arrival  arrival (8 bytes) + span key → empty
+//	seen             span or response key → big-endian int64 arrival, unix nanoseconds
+//	seen_by_arrival  arrival (8 bytes) + span or response key → empty
 //	zones            month "YYYY-MM" + organization bytes → IANA zone name
 //
 // A row key is the 7-byte month "YYYY-MM" followed by the organization and
@@ -21,8 +21,11 @@ import (
 // bytes up to the end. Putting the fixed-length month first lets a reader
 // fetch one month with a prefix scan. A connection key is the organization
 // as a uvarint length and its bytes, followed by the connection bytes. A span
-// key is the 16-byte trace id followed by the 8-byte span id; the arrival
-// index puts the arrival first so that expiry is one scan from the start.
+// key is the 16-byte trace id followed by the 8-byte span id, 24 bytes; a
+// response key is the 16-byte trace id followed by the first 16 bytes of the
+// SHA-256 of the response id, 32 bytes, so the length tells the two apart.
+// The arrival index puts the arrival first so that expiry is one scan from
+// the start.
 //
 // A counters record (version 1) is the byte 1 followed by 16 big-endian
 // uint64 fields, 129 bytes in all: requests, blocked, rate_limited, errors,
@@ -45,15 +48,20 @@ import (
 //	   version 1 connection records are rewritten as version 2 when their
 //	   connection next gets a call. A build that reads format 1 only
 //	   refuses a format 2 file, so take a backup before upgrading.
+//	3  adds response keys to seen and seen_by_arrival. Opening a format 1
+//	   or 2 file upgrades it in place by setting the version (and, from 1,
+//	   creating the buckets of format 2); a build that reads up to format 2
+//	   would take a response key for damage, so it refuses a format 3 file.
 //
 // A reader rejects a version it does not know instead of guessing.
 const (
-	formatVersion     uint32 = 2
+	formatVersion     uint32 = 3
 	countersVersion   byte   = 1
 	connectionVersion byte   = 2
 	countersFields           = 16
 	countersSize             = 1 + countersFields*8
 	spanKeySize              = 16 + 8
+	responseKeySize          = 16 + 16
 )
 
 var errCorrupt = errors.New("corrupt ledger record")
@@ -181,17 +189,26 @@ func encodeSpanKey(s SpanKey) []byte {
 	return append(b, s.Span[:]...)
 }
 
-// encodeArrivalKey returns the key of s in the arrival index.
-func encodeArrivalKey(arrival int64, s SpanKey) []byte {
-	b := make([]byte, 0, 8+spanKeySize)
-	b = binary.BigEndian.AppendUint64(b, uint64(arrival))
-	b = append(b, s.Trace[:]...)
-	return append(b, s.Span[:]...)
+func encodeResponseKey(r ResponseKey) []byte {
+	b := make([]byte, 0, responseKeySize)
+	b = append(b, r.Trace[:]...)
+	return append(b, r.Response[:]...)
 }
 
+// encodeArrivalKey returns the key of the encoded span or response key k in
+// the arrival index.
+func encodeArrivalKey(arrival int64, k []byte) []byte {
+	b := make([]byte, 0, 8+len(k))
+	b = binary.BigEndian.AppendUint64(b, uint64(arrival))
+	return append(b, k...)
+}
+
+// decodeArrivalKey returns the arrival and the span or response key of an
+// arrival index key.
 func decodeArrivalKey(b []byte) (int64, []byte, error) {
-	if len(b) != 8+spanKeySize {
-		return 0, nil, fmt.Errorf("arrival key of %d bytes, expecting %d: %w", len(b), 8+spanKeySize, errCorrupt)
+	if len(b) != 8+spanKeySize && len(b) != 8+responseKeySize {
+		return 0, nil, fmt.Errorf("arrival key of %d bytes, expecting %d or %d: %w",
+			len(b), 8+spanKeySize, 8+responseKeySize, errCorrupt)
 	}
 	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
 }

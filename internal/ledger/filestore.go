@@ -116,8 +116,8 @@ func initFormat(tx *bolt.Tx) error {
 		return fmt.Errorf("format version of %d bytes; expecting 4", len(v))
 	}
 	switch got := binary.BigEndian.Uint32(v); {
-	case got == 1:
-		// Format 2 adds buckets only; see encoding.go.
+	case got == 1 || got == 2:
+		// Formats 2 and 3 add buckets and kinds of key only; see encoding.go.
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 			return err
 		}

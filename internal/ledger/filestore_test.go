@@ -92,7 +92,7 @@ func TestOpenRejectsOtherFiles(t *testing.T) {
 					return meta.Put([]byte("format"), binary.BigEndian.AppendUint32(nil, 7))
 				}))
 			},
-			wantErr: "unknown format version 7; this build reads versions 1 to 2",
+			wantErr: "unknown format version 7; this build reads versions 1 to 3",
 		},
 		{
 			name: "bbolt file of another program",

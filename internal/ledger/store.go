@@ -17,15 +17,19 @@ var ErrClosed = errors.New("ledger is closed")
 // SQL store maps it to one transaction of INSERT … ON CONFLICT DO UPDATE
 // statements that add the counters, keep the earliest first-seen and the
 // latest last-seen, and apply [ConnectionInfo.Merge] to connections; the
-// span keys are an INSERT … ON CONFLICT DO NOTHING into a table of recorded
-// keys in the same transaction, whose returned rows are the calls to count,
-// and so are the zones.
+// span and response keys are an INSERT … ON CONFLICT DO NOTHING into a table
+// of recorded keys in the same transaction, whose returned rows are the
+// calls to count, and so are the zones.
 type Store interface {
 	// Commit adds every row of b to the ledger and records its connections,
-	// all or nothing. A keyed call of b counts unless its [SpanKey] was
-	// recorded within the window of [Batch.Dedup]; its key is recorded in
-	// the same transaction, so a failed commit records nothing and a
-	// successful one cannot be counted again. When Commit returns nil the
+	// all or nothing. A keyed call of b counts unless its [SpanKey], or its
+	// [ResponseKey] when it has one, was recorded within the window of
+	// [Batch.Dedup]; the keys of a call that counts are recorded in the same
+	// transaction, so a failed commit records nothing and a successful one
+	// cannot be counted again, by the same span or by another span of the
+	// same response. Both kinds of key share the window and
+	// [Dedup.MaxEntries]; a duplicate records nothing, so the first call
+	// committed keeps its identity. When Commit returns nil the
 	// batch is durable; when it returns an error nothing of the batch was
 	// applied. A row whose month is not "YYYY-MM" fails the commit.
 	Commit(ctx context.Context, b *Batch) (CommitResult, error)

@@ -19,7 +19,7 @@ import (
 
 // TestOpenUpgradesFormat1 writes a format 1 file byte by byte, as the first
 // release did, and opens it: its rows and connections read unchanged, the
-// file says format 2 afterwards, and dedup works on it.
+// file says format 3 afterwards, and dedup works on it.
 func TestOpenUpgradesFormat1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	db, err := bolt.Open(path, 0o600, nil)
@@ -79,8 +79,59 @@ func TestOpenUpgradesFormat1(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, []byte{0, 0, 0, 2}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		assert.Equal(t, []byte{0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("format")))
 		assert.NotNil(t, tx.Bucket([]byte("seen")))
+		return nil
+	}))
+}
+
+// TestOpenUpgradesFormat2 writes a format 2 file holding one recorded span
+// key, byte by byte, and opens it: the span is still known, response keys
+// are recorded beside it, and the file says format 3 afterwards.
+func TestOpenUpgradesFormat2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	arrival := time.Date(2026, time.November, 10, 9, 0, 0, 0, time.UTC)
+	span := ledger.SpanKey{Trace: [16]byte{1}, Span: [8]byte{1}}
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		require.NoError(t, meta.Put([]byte("format"), []byte{0, 0, 0, 2}))
+		require.NoError(t, meta.Put([]byte("seen_count"), binary.BigEndian.AppendUint64(nil, 1)))
+		for _, name := range []string{"rows", "connections", "zones"} {
+			_, err := tx.CreateBucket([]byte(name))
+			require.NoError(t, err)
+		}
+		key := append(span.Trace[:], span.Span[:]...)
+		at := binary.BigEndian.AppendUint64(nil, uint64(arrival.UnixNano()))
+		seen, _ := tx.CreateBucket([]byte("seen"))
+		require.NoError(t, seen.Put(key, at))
+		byArrival, _ := tx.CreateBucket([]byte("seen_by_arrival"))
+		return byArrival.Put(append(at, key...), nil)
+	}))
+	require.NoError(t, db.Close())
+
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	k := ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	b := ledger.NewBatch()
+	b.SetDedup(ledger.Dedup{Arrival: arrival.Add(time.Minute), Window: time.Hour})
+	b.AddSpan(span, ledger.SpanCall{Key: k, Counters: ledger.Counters{Requests: 1}})
+	b.AddSpan(ledger.SpanKey{Trace: [16]byte{1}, Span: [8]byte{2}}, ledger.SpanCall{
+		Key: k, Counters: ledger.Counters{Requests: 1}, Response: ledger.NewResponseKey([16]byte{1}, "r"),
+	})
+	// The span recorded by format 2 is a duplicate; the new span counts and
+	// records its span key and its response key: 1 + 2 = 3 keys.
+	res, err := s.Commit(context.Background(), b)
+	require.NoError(t, err)
+	assert.Equal(t, ledger.CommitResult{Counted: 1, Duplicates: 1, Recorded: 3}, res)
+	require.NoError(t, s.Close())
+
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, []byte{0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("format")))
 		return nil
 	}))
 }

@@ -47,6 +47,13 @@ const (
 	// AttrCostPicoUSD is the exact cost of the call in picodollars
 	// (1e-12 USD), as an int. It is absent when the call is unpriced.
 	AttrCostPicoUSD = "usageledger.cost_picousd"
+	// AttrCostSource is [CostSourceReported] on a call charged at the cost
+	// its span reported rather than the price table's; absent otherwise.
+	AttrCostSource = "usageledger.cost_source"
+	// AttrCostDiffPicoUSD is, on a call whose reported cost was compared
+	// with the computed one, the reported cost minus the computed cost in
+	// picodollars, as an int (negative when the span reported less).
+	AttrCostDiffPicoUSD = "usageledger.cost_diff_picousd"
 	// AttrUnpriced is true when no price matched the call's model.
 	AttrUnpriced = "usageledger.unpriced"
 	// AttrUsageMissing is true when the call reported no token usage at all.
@@ -67,12 +74,24 @@ const (
 	AttrAdjustedCount = "usageledger.adjusted_count"
 	AttrSampled       = "usageledger.sampled"
 
+	// AttrResponseID is the provider's id of the response the call received
+	// (gen_ai.response.id, or ai.response.id of the Vercel AI SDK), as
+	// reported. It is written only when the span carries one. The ledger
+	// counts one call per trace and response id, so a second span of the
+	// same call (a gateway's span and the client's, a wrapper exported in
+	// another request than its child) does not count again.
+	AttrResponseID = "usageledger.response_id"
+
 	// AttrDuplicate is true on a span that records a call another span
 	// already counts (a framework's wrapper around the provider SDK's span,
 	// a gateway's span beside the client's). It is not counted, now or by a
 	// collector further on.
 	AttrDuplicate = "usageledger.duplicate"
 )
+
+// CostSourceReported is the [AttrCostSource] of a call charged at the
+// cost its span reported.
+const CostSourceReported = "reported"
 
 // CallKind says what a counted call called.
 type CallKind string

@@ -7,8 +7,9 @@ import (
 )
 
 // write puts the call's facts onto its span's attributes: identity, outcome,
-// kind, provider, target, models, normalized token counts, cost, the
-// adjusted count of a sampled span and the flags that are true.
+// kind, provider, target, models, normalized token counts, cost (with where
+// it came from, or how far the span's own cost was from it), the adjusted
+// count of a sampled span and the flags that are true.
 // Token counts go under the standard names with normalized values: input and
 // output when the span reported usage, cache and reasoning counts when
 // reported or non-zero, and any of them the span already carries, so that a
@@ -46,6 +47,12 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutInt(usage.AttrCostPicoUSD, c.costPicoUSD)
 		attrs.PutDouble(usage.AttrCostUSD, float64(c.costPicoUSD)/usage.PicoUSDPerUSD)
 	}
+	if c.costFromSpan {
+		attrs.PutStr(usage.AttrCostSource, usage.CostSourceReported)
+	}
+	if c.costCompared {
+		attrs.PutInt(usage.AttrCostDiffPicoUSD, c.costDiffPicoUSD)
+	}
 	putFlag(attrs, usage.AttrFiltered, c.filtered)
 	putFlag(attrs, usage.AttrUnpriced, c.unpriced)
 	putFlag(attrs, usage.AttrUsageMissing, c.usageMissing)
@@ -68,7 +75,10 @@ func (c *call) attributesAdded() int {
 	if c.target != c.provider {
 		n++
 	}
-	for _, f := range [...]bool{c.filtered, c.unpriced, c.usageMissing, c.malformed, c.usageEstimated} {
+	for _, f := range [...]bool{
+		c.filtered, c.unpriced, c.usageMissing, c.malformed, c.usageEstimated,
+		c.costFromSpan, c.costCompared,
+	} {
 		if f {
 			n++
 		}

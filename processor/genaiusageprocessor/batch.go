@@ -40,6 +40,8 @@ type batch struct {
 	// they are filled only when the batch needs them.
 	bySpan   map[pcommon.SpanID]int
 	byParent map[pcommon.SpanID][]int
+	// byResponse indexes the calls that count by trace and response id.
+	byResponse map[responseKey]int
 
 	// resource holds the identity values of the resource of the call
 	// counted last, which the calls after it usually share.
@@ -61,6 +63,7 @@ func (b *batch) release() {
 	b.guards = b.guards[:0]
 	clear(b.bySpan)
 	clear(b.byParent)
+	clear(b.byResponse)
 	b.resourceOf, b.resourceRead = ptrace.ResourceSpans{}, false
 	batchPool.Put(b)
 }
@@ -86,6 +89,11 @@ func family(k usage.CallKind) usage.CallKind {
 // that call, recorded by a framework or gateway instrumentation around the
 // provider SDK's own span: only the innermost span counts, with its own
 // identity and usage.
+//
+// Two calls of the same trace with the same response id (a gateway's span
+// and the client's, exported together) are one call: the first in the
+// request counts. Spans of one call in different requests are recognized by
+// the ledger, which records the response id with the counts.
 //
 // A guardrail span that blocked is linked to the call that is its parent
 // or its sibling (same parent): a guard on the input blocks it, a guard on
@@ -117,6 +125,7 @@ func (b *batch) link() {
 				parent.duplicate = true
 			}
 		}
+		b.linkResponses()
 	}
 	if len(b.guards) == 0 {
 		return
@@ -154,6 +163,45 @@ func (b *batch) link() {
 			related(i)
 		}
 	}
+}
+
+// responseKey names one provider response within one trace.
+type responseKey struct {
+	trace pcommon.TraceID
+	id    string
+}
+
+// linkResponses marks as duplicate every call that repeats the trace and
+// response id of a call before it in the batch that counts.
+func (b *batch) linkResponses() {
+	if b.byResponse == nil {
+		b.byResponse = make(map[responseKey]int, len(b.calls))
+	}
+	for i := range b.calls {
+		c := &b.calls[i]
+		if c.duplicate {
+			continue
+		}
+		id := responseID(c.span.Attributes())
+		if id == "" {
+			continue
+		}
+		key := responseKey{trace: c.span.TraceID(), id: id}
+		if _, seen := b.byResponse[key]; seen {
+			c.duplicate = true
+			continue
+		}
+		b.byResponse[key] = i
+	}
+}
+
+// responseID returns the provider's id of the response a call span
+// records, or "".
+func responseID(attrs pcommon.Map) string {
+	if id := str(attrs, attrResponseID); id != "" {
+		return id
+	}
+	return str(attrs, attrAIResponseID)
 }
 
 // families says which dialects' attribute namespaces a span uses, from

@@ -66,7 +66,11 @@ const benchSpans = 256
 // copies are made outside the timer, and ns/span and allocs/span are
 // reported.
 func runBatches(b *testing.B, fill func(i int, rs ptrace.ResourceSpans, span ptrace.Span)) {
-	p := newTestProcessor(b, nil)
+	runBatchesWith(b, newTestProcessor(b, nil), fill)
+}
+
+// runBatchesWith is runBatches with the processor p.
+func runBatchesWith(b *testing.B, p *usageProcessor, fill func(i int, rs ptrace.ResourceSpans, span ptrace.Span)) {
 	template := ptrace.NewTraces()
 	rs := template.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "support-bot")

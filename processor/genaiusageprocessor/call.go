@@ -37,7 +37,10 @@ const (
 	attrOIModel         = "llm.model_name"
 	attrOIRequestModel  = "llm.request.model_name"
 	attrOIResponseModel = "llm.response.model_name"
-	attrOIToolName      = "tool.name"
+	// attrOIEmbeddingModel names the model of an EMBEDDING span, which has
+	// no llm.model_name.
+	attrOIEmbeddingModel = "embedding.model_name"
+	attrOIToolName       = "tool.name"
 
 	// OpenLLMetry before its move to gen_ai.* names.
 	attrLLMRequestType = "llm.request.type"
@@ -78,6 +81,17 @@ type call struct {
 	// costPicoUSD is the exact cost; meaningful only when priced is true.
 	costPicoUSD int64
 	priced      bool
+	// serviceTier is the service tier the span reports, in lower case.
+	serviceTier string
+	// reportedUSD is the cost the span itself reports, when hasReportedCost.
+	reportedUSD     float64
+	hasReportedCost bool
+	// costFromSpan is true when costPicoUSD is the span's own cost;
+	// costCompared when costDiffPicoUSD holds the span's cost minus the
+	// computed one.
+	costFromSpan    bool
+	costCompared    bool
+	costDiffPicoUSD int64
 
 	// adjustedCount is the number of calls the span stands for after head
 	// sampling upstream; 0 or 1 when it was not sampled.

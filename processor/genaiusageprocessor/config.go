@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/confmap"
@@ -14,9 +13,9 @@ var (
 	errEmptyDefaultOrg = errors.New("'default_org' must be a non-empty UTF-8 string, e.g. \"default\"")
 	errEmptyKey        = errors.New("must be a non-empty attribute name, e.g. \"tenant.id\"")
 	errDuplicateKey    = errors.New("must not repeat an attribute name")
-	errNegativeWindow  = errors.New("'dedup::response_id_window' must be a duration of 0 or more, e.g. 10m")
-	errMaxResponseIDs  = errors.New("'dedup::max_response_ids' must be a positive number when " +
-		"'dedup::response_id_window' is set, e.g. 100000")
+	errDedupMoved      = errors.New("'dedup' is no longer a setting of this processor: the usageledger " +
+		"exporter recognizes spans of one call in different requests by their response id, within its " +
+		"own 'dedup::window' and 'dedup::max_entries'; remove 'dedup' here")
 )
 
 // Config tells the processor where to find a call's identity. Every key list
@@ -58,9 +57,6 @@ type Config struct {
 	// as estimated, besides the dialects known to estimate. Default: none.
 	UsageEstimated []string `mapstructure:"usage_estimated"`
 
-	// Dedup bounds how calls recorded twice are recognized across batches.
-	Dedup DedupConfig `mapstructure:"dedup"`
-
 	// Pricing says which prices calls are charged at.
 	Pricing PricingConfig `mapstructure:"pricing"`
 
@@ -83,22 +79,19 @@ type OutcomesConfig struct {
 	_ struct{}
 }
 
-// DedupConfig bounds the memory that recognizes two spans of one call
-// arriving in different batches: the same gen_ai.response.id in the same
-// trace.
-type DedupConfig struct {
-	// ResponseIDWindow is how long a counted call's response id is
-	// remembered; 0 turns the check off. Default: 10m.
-	ResponseIDWindow time.Duration `mapstructure:"response_id_window"`
-	// MaxResponseIDs is the most response ids remembered at once; the
-	// oldest is forgotten first. Default: 100000.
-	MaxResponseIDs int `mapstructure:"max_response_ids"`
+var (
+	_ confmap.Validator   = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
+)
 
-	// prevent unkeyed literal initialization
-	_ struct{}
+// Unmarshal reads the configuration, and names the key that moved to the
+// exporter rather than failing on it as an unknown one.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if conf.IsSet("dedup") {
+		return errDedupMoved
+	}
+	return conf.Unmarshal(cfg)
 }
-
-var _ confmap.Validator = (*Config)(nil)
 
 // Validate checks that every key list holds distinct, non-empty names and
 // that the default organization is set.
@@ -118,12 +111,6 @@ func (cfg *Config) Validate() error {
 		{"cost_center_keys", cfg.CostCenterKeys},
 	} {
 		errs = append(errs, validateKeys(list.name, list.keys)...)
-	}
-	if cfg.Dedup.ResponseIDWindow < 0 {
-		errs = append(errs, fmt.Errorf("%w; got %s", errNegativeWindow, cfg.Dedup.ResponseIDWindow))
-	}
-	if cfg.Dedup.ResponseIDWindow > 0 && cfg.Dedup.MaxResponseIDs <= 0 {
-		errs = append(errs, fmt.Errorf("%w; got %d", errMaxResponseIDs, cfg.Dedup.MaxResponseIDs))
 	}
 	if _, err := newConditions(cfg, nopTelemetry()); err != nil {
 		errs = append(errs, err)

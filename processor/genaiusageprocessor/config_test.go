@@ -3,7 +3,6 @@ package genaiusageprocessor
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,7 +41,6 @@ func TestLoadConfig(t *testing.T) {
 					RateLimited: []string{`attributes["http.response.status_code"] == 503`},
 				},
 				UsageEstimated: []string{`attributes["usage.source"] == "tokenizer"`},
-				Dedup:          DedupConfig{ResponseIDWindow: 2 * time.Minute, MaxResponseIDs: 500},
 			},
 		},
 		{
@@ -66,15 +64,6 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "bad_condition"),
 			errorMsg: `'outcomes::rate_limited[1]' must be an OTTL condition on a span, e.g. ` +
 				`'attributes["http.response.status_code"] == 429'; got "status.code ==="`,
-		},
-		{
-			id:       component.NewIDWithName(metadata.Type, "negative_window"),
-			errorMsg: `'dedup::response_id_window' must be a duration of 0 or more, e.g. 10m; got -1s`,
-		},
-		{
-			id: component.NewIDWithName(metadata.Type, "no_response_ids"),
-			errorMsg: `'dedup::max_response_ids' must be a positive number when ` +
-				`'dedup::response_id_window' is set, e.g. 100000; got 0`,
 		},
 		{
 			id: component.NewIDWithName(metadata.Type, "duplicate_agent_key"),
@@ -110,6 +99,20 @@ func TestLoadConfigUnknownKey(t *testing.T) {
 	err = sub.Unmarshal(createDefaultConfig())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "org_key")
+}
+
+// TestLoadConfigDedupMoved fails a configuration that still sets the
+// response-id memory this processor no longer has, pointing to the exporter.
+func TestLoadConfigDedupMoved(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "dedup_moved_to_exporter").String())
+	require.NoError(t, err)
+
+	err = sub.Unmarshal(createDefaultConfig())
+	require.ErrorIs(t, err, errDedupMoved)
+	assert.ErrorContains(t, err, "'dedup' is no longer a setting of this processor")
+	assert.ErrorContains(t, err, "'dedup::window'")
 }
 
 func TestValidateJoinsErrors(t *testing.T) {

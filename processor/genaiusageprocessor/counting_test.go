@@ -3,11 +3,9 @@ package genaiusageprocessor
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/usageledger/usageledger/internal/usage"
 )
@@ -187,33 +185,66 @@ func TestTwoSpansOneCall(t *testing.T) {
 	})
 }
 
-func TestDuplicateMarkerAndResponseIDs(t *testing.T) {
-	p := newTestProcessor(t, nil)
-	res := map[string]any{"service.name": "bot"}
-
-	// A gateway's span (LiteLLM proxy) and, in a later request, the
-	// client's span of the same response in the same trace: the first one
-	// to arrive counts and its identity wins.
+// TestResponseIDs writes the response id the ledger recognizes a call by,
+// and counts two spans of one response in one request once.
+func TestResponseIDs(t *testing.T) {
 	gateway := root("litellm_request", server, map[string]any{
 		"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini",
 		"gen_ai.response.id": "chatcmpl-42", "gen_ai.usage.input_tokens": 120,
 	})
-	got := processRequest(t, p, map[string]any{"service.name": "gateway"}, gateway)
-	assert.Equal(t, true, got[0][usage.AttrCounted])
-	assert.Equal(t, "gateway/openai", got[0][usage.AttrConnection])
-
 	clientSpan := root("chat gpt-4o-mini", client, openAIChatAttrs(map[string]any{
 		"gen_ai.response.id": "chatcmpl-42",
 	}))
-	got = processRequest(t, p, res, clientSpan)
-	assert.NotContains(t, got[0], usage.AttrCounted)
-	assert.Equal(t, true, got[0][usage.AttrDuplicate])
+	runDialectCases(t, []dialectCase{
+		{
+			// Every counted call carries its provider's response id, as
+			// reported, for the ledger; a call without one gets none.
+			name: "response id written when reported",
+			spans: []traceSpan{
+				root("chat", client, openAIChatAttrs(map[string]any{"gen_ai.response.id": "chatcmpl-1"})),
+				root("ai.generateText.doGenerate", client, map[string]any{
+					"ai.operationId": "ai.generateText.doGenerate", "ai.model.provider": "openai.chat",
+					"ai.model.id": "gpt-4o-mini", "ai.response.id": "resp_7",
+					"ai.usage.promptTokens": 10, "ai.usage.completionTokens": 2,
+				}),
+				root("chat", client, openAIChatAttrs(nil)),
+			},
+			want: []map[string]any{
+				{usage.AttrResponseID: "chatcmpl-1"},
+				{usage.AttrResponseID: "resp_7"},
+				{usage.AttrResponseID: absent},
+			},
+		},
+		{
+			// A gateway's span and the client's span of one response, in one
+			// request and one trace: the first in the request counts.
+			name:  "same response in one request counts once",
+			spans: []traceSpan{gateway, clientSpan},
+			want:  []map[string]any{{usage.AttrConnection: "bot/openai", usage.AttrResponseID: "chatcmpl-42"}, notCounted},
+		},
+		{
+			// The same response id in another trace is another call.
+			name:  "same response id in another trace counts",
+			spans: []traceSpan{gateway, {name: "chat", kind: client, parent: -1, trace: 2, attrs: clientSpan.attrs}},
+			want:  []map[string]any{{usage.AttrInputTokens: int64(120)}, {usage.AttrInputTokens: int64(120)}},
+		},
+	})
 
-	// The same response id in another trace is another call.
-	clientSpan.trace = 2
-	got = processRequest(t, p, res, clientSpan)
-	assert.Equal(t, true, got[0][usage.AttrCounted])
-	assert.Equal(t, 2, p.responses.len())
+	// The second span of one request is marked, so that a collector further
+	// on does not count it either.
+	p := newTestProcessor(t, nil)
+	got := processRequest(t, p, map[string]any{"service.name": "bot"}, gateway, clientSpan)
+	assert.Equal(t, true, got[1][usage.AttrDuplicate])
+
+	// Spans of one response in different requests both count here: the
+	// processor keeps nothing between requests, the ledger tells them apart
+	// by trace and response id when it commits them.
+	p = newTestProcessor(t, nil)
+	first := processRequest(t, p, map[string]any{"service.name": "gateway"}, gateway)
+	second := processRequest(t, p, map[string]any{"service.name": "bot"}, clientSpan)
+	assert.Equal(t, true, first[0][usage.AttrCounted])
+	assert.Equal(t, true, second[0][usage.AttrCounted])
+	assert.Equal(t, first[0][usage.AttrResponseID], second[0][usage.AttrResponseID])
 
 	// A second collector leaves a duplicate as it is.
 	next := newTestProcessor(t, nil)
@@ -221,23 +252,6 @@ func TestDuplicateMarkerAndResponseIDs(t *testing.T) {
 	_, err := next.processTraces(context.Background(), td)
 	require.NoError(t, err)
 	assert.NotContains(t, span.Attributes().AsRaw(), usage.AttrCounted)
-}
-
-func TestResponseIDWindow(t *testing.T) {
-	r := newResponseIDs(time.Minute, 2)
-	trace := pcommon.TraceID([16]byte{1})
-	assert.True(t, r.firstSeen(trace, "a", testEnd))
-	assert.False(t, r.firstSeen(trace, "a", testEnd.Add(59*time.Second)))
-	// Forgotten once the window has passed.
-	assert.True(t, r.firstSeen(trace, "a", testEnd.Add(61*time.Second)))
-	// At most two ids: "b" and "c" push "a" out.
-	assert.True(t, r.firstSeen(trace, "b", testEnd.Add(62*time.Second)))
-	assert.True(t, r.firstSeen(trace, "c", testEnd.Add(63*time.Second)))
-	assert.Equal(t, 2, r.len())
-	assert.True(t, r.firstSeen(trace, "a", testEnd.Add(64*time.Second)))
-	// An empty id is never a duplicate; a nil memory remembers nothing.
-	assert.True(t, r.firstSeen(trace, "", testEnd))
-	assert.True(t, newResponseIDs(0, 10).firstSeen(trace, "a", testEnd))
 }
 
 // TestUsageMissingOrEstimated flags a call without usage and usage an

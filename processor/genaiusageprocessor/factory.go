@@ -3,7 +3,6 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -13,11 +12,7 @@ import (
 	"github.com/usageledger/usageledger/processor/genaiusageprocessor/internal/metadata"
 )
 
-const (
-	defaultOrg              = "default"
-	defaultResponseIDWindow = 10 * time.Minute
-	defaultMaxResponseIDs   = 100_000
-)
+const defaultOrg = "default"
 
 // The processor writes attributes onto the spans it counts.
 var processorCapabilities = consumer.Capabilities{MutatesData: true}
@@ -40,10 +35,6 @@ func createDefaultConfig() component.Config {
 		TeamKeys:       []string{"usageledger.team", "team"},
 		CostCenterKeys: []string{"usageledger.cost_center", "cost_center"},
 		CountToolCalls: true,
-		Dedup: DedupConfig{
-			ResponseIDWindow: defaultResponseIDWindow,
-			MaxResponseIDs:   defaultMaxResponseIDs,
-		},
 	}
 }
 

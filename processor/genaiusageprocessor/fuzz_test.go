@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/usageledger/usageledger/internal/pricing"
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
@@ -54,7 +55,13 @@ func FuzzProcessSpan(f *testing.F) {
 	f.Add("", "anthropic.messages", "claude-sonnet-4-5", "", "", "", "ot=th:8", uint8(6), int64(100), 1.0,
 		`{"anthropic":{"usage":{"input_tokens":-1,"cache_read_input_tokens":1e99}}}`, uint8(0), int64(3))
 
-	p := newTestProcessor(f, nil)
+	// One processor per span cost policy, so that the span's own cost, also
+	// fuzzed, is ignored, charged or compared.
+	procs := [...]*usageProcessor{
+		newTestProcessor(f, nil),
+		newPricedProcessor(f, pricing.SpanCostReported, ""),
+		newPricedProcessor(f, pricing.SpanCostCompare, ""),
+	}
 	f.Fuzz(func(t *testing.T, op, provider, model, org, agent, errorType, message string,
 		kind uint8, n int64, fl float64, s string, valueKind uint8, spanKind int64,
 	) {
@@ -82,6 +89,11 @@ func FuzzProcessSpan(f *testing.F) {
 		for i, key := range usageKeys {
 			putFuzzValue(attrs, key, valueKind+uint8(i)*kind, n+int64(i), fl, s)
 		}
+		for i, key := range reportedCostAttrs {
+			putFuzzValue(attrs, key, valueKind+uint8(i)+kind, n, fl, s)
+		}
+		attrs.PutStr("openai.response.service_tier", s)
+		p := procs[int(valueKind)%len(procs)]
 
 		out, err := p.processTraces(context.Background(), td)
 		if err != nil {

@@ -14,6 +14,7 @@ const (
 	attrErrorType        = "error.type"
 	attrFinishReasons    = "gen_ai.response.finish_reasons"
 	attrAIFinishReason   = "ai.response.finishReason"
+	attrOIFinishReason   = "llm.finish_reason" // OpenInference, one string
 	eventException       = "exception"
 	attrExceptionType    = "exception.type"
 	attrExceptionMessage = "exception.message"
@@ -135,11 +136,15 @@ const attrAIFinishFilter = "content-filter"
 
 // finishSays returns which of the recognized finish reasons the span
 // reports, in any case. Instrumentations write the reasons as an array or,
-// some, as one string; the Vercel AI SDK as ai.response.finishReason.
+// some, as one string; the Vercel AI SDK as ai.response.finishReason,
+// OpenInference as llm.finish_reason.
 func finishSays(attrs pcommon.Map, fam families) int {
 	bits := finishReasonBits(attrs, attrFinishReasons)
 	if fam&famVercel != 0 {
 		bits |= finishReasonBits(attrs, attrAIFinishReason)
+	}
+	if fam&famLLM != 0 {
+		bits |= finishReasonBits(attrs, attrOIFinishReason)
 	}
 	return bits
 }

@@ -25,8 +25,9 @@ var outcomes = [...]usage.Outcome{
 }
 
 // usageProcessor marks the spans that are billable calls and writes onto
-// them what the ledger counts. Its only state between batches is the
-// bounded memory of response ids; it is safe for concurrent use.
+// them what the ledger counts. It keeps no state between batches (the
+// ledger recognizes spans of one call in different batches); it is safe for
+// concurrent use.
 type usageProcessor struct {
 	logger *zap.Logger
 	cfg    *Config
@@ -35,7 +36,6 @@ type usageProcessor struct {
 	identities identityReader
 	prices     *pricing.Table
 	conditions conditions
-	responses  *responseIDs
 
 	// Self-telemetry; outcomeAttrs holds one attribute set per outcome, built
 	// once so recording allocates as little as possible.
@@ -51,6 +51,8 @@ type batchCounts struct {
 	duplicates int64
 	sampled    int64
 	estimated  int64
+	// costDiffers counts calls whose reported cost differs from the computed.
+	costDiffers int64
 }
 
 func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Table) (*usageProcessor, error) {
@@ -69,7 +71,6 @@ func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Tabl
 		identities: newIdentityReader(cfg),
 		prices:     prices,
 		conditions: conds,
-		responses:  newResponseIDs(cfg.Dedup.ResponseIDWindow, cfg.Dedup.MaxResponseIDs),
 		telemetry:  tb,
 	}
 	for i, o := range outcomes {
@@ -90,9 +91,9 @@ func (p *usageProcessor) start(context.Context, component.Host) error {
 		zap.Int("blocked_conditions", len(p.cfg.Outcomes.Blocked)),
 		zap.Int("rate_limited_conditions", len(p.cfg.Outcomes.RateLimited)),
 		zap.Int("usage_estimated_conditions", len(p.cfg.UsageEstimated)),
-		zap.Duration("dedup_response_id_window", p.cfg.Dedup.ResponseIDWindow),
-		zap.Int("dedup_max_response_ids", p.cfg.Dedup.MaxResponseIDs),
 		zap.Int("prices", p.prices.Len()),
+		zap.String("price_dataset", p.prices.Dataset()),
+		zap.String("span_cost", string(spanCostPolicy(p.cfg.Pricing.SpanCost))),
 	)
 	return nil
 }
@@ -116,10 +117,9 @@ func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	b.link()
 
 	var counts batchCounts
-	now := time.Now()
 	for i := range b.calls {
 		c := &b.calls[i]
-		if c.duplicate || !p.responses.firstSeen(c.span.TraceID(), responseID(c.span.Attributes()), now) {
+		if c.duplicate {
 			c.span.Attributes().PutBool(usage.AttrDuplicate, true)
 			counts.duplicates++
 			continue
@@ -184,15 +184,6 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 	return b
 }
 
-// responseID returns the provider's id of the response a call span
-// records, or "".
-func responseID(attrs pcommon.Map) string {
-	if id := str(attrs, attrResponseID); id != "" {
-		return id
-	}
-	return str(attrs, attrAIResponseID)
-}
-
 // count derives and writes the facts of one call and adds it to counts.
 func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, counts *batchCounts) {
 	if !b.resourceRead || b.resourceOf != cand.resource {
@@ -201,6 +192,10 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	}
 	c := p.derive(ctx, cand, &b.resource)
 	c.write(cand.span.Attributes())
+	if id := responseID(cand.span.Attributes()); id != "" {
+		// The ledger counts one call per trace and response id.
+		cand.span.Attributes().PutStr(usage.AttrResponseID, id)
+	}
 
 	for i, o := range outcomes {
 		if o == c.outcome {
@@ -218,6 +213,9 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	}
 	if c.usageEstimated {
 		counts.estimated++
+	}
+	if c.costCompared && c.costDiffPicoUSD != 0 {
+		counts.costDiffers++
 	}
 	if p.logger.Core().Enabled(zap.DebugLevel) {
 		p.logger.Debug("Counted GenAI call",
@@ -247,13 +245,13 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 	}
 	c.model = c.responseModel
 	if c.model == "" && cand.fam&famLLM != 0 {
-		c.model = stringAttr(attrs, attrOIModel)
+		c.model = stringAttr(attrs, attrOIModel, attrOIEmbeddingModel)
 	}
 	if c.model == "" {
 		c.model = c.requestModel
 	}
 
-	reported, malformed := readUsage(attrs, cand.fam, c.provider)
+	reported, malformed := readUsage(attrs, cand.fam, c.provider, cand.scope.Scope().Name())
 	c.tokens = reported.normalized()
 	c.hasUsage = reported.any()
 	c.hasCacheRead = reported.cacheRead.present
@@ -276,6 +274,7 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 	}
 	c.identity = p.identities.readWith(attrs, resource, c.target)
 
+	c.readCharges(attrs, cand.fam, p.cfg.Pricing.SpanCost)
 	p.price(&c, endTime(span))
 	if c.model == "" {
 		c.model = unknownValue
@@ -300,9 +299,11 @@ func (p *usageProcessor) outcome(ctx context.Context, cand *candidate, outputTok
 
 // price sets the call's cost. A blocked or rate-limited call never reached
 // the model and costs 0. Any other call costs its tokens at the price in
-// effect at t; without a price it is unpriced, never guessed. A cost too
-// large for the ledger marks the usage malformed and leaves the call
-// unpriced.
+// effect at t for the service tier it reports (the standard price when the
+// table has none for the tier); without a price it is unpriced, never
+// guessed. A cost too large for the ledger marks the usage malformed and
+// leaves the call unpriced. The cost the span itself reports is then
+// charged or compared as pricing::span_cost says.
 func (p *usageProcessor) price(c *call, at time.Time) {
 	priceProvider, priceModel := c.provider, c.model
 	switch c.kind {
@@ -311,7 +312,7 @@ func (p *usageProcessor) price(c *call, at time.Time) {
 		// provider "tool" or "mcp", model the tool's name or the server.
 		priceProvider, priceModel, _ = strings.Cut(c.target, ":")
 	}
-	price, found := p.prices.Lookup(priceProvider, priceModel, at)
+	price, found := p.prices.LookupServiceTier(priceProvider, priceModel, c.serviceTier, at)
 	if found && c.kind != usage.CallTool && c.kind != usage.CallMCP {
 		c.model = price.Model
 	}
@@ -319,16 +320,14 @@ func (p *usageProcessor) price(c *call, at time.Time) {
 		c.costPicoUSD, c.priced = 0, true
 		return
 	}
-	if !found {
-		c.unpriced = true
-		return
+	var cost int64
+	if found {
+		var err error
+		if cost, err = price.Cost(c.tokens); err != nil {
+			c.malformed, cost, found = true, 0, false
+		}
 	}
-	cost, err := price.Cost(c.tokens)
-	if err != nil {
-		c.malformed, c.unpriced = true, true
-		return
-	}
-	c.costPicoUSD, c.priced = cost, true
+	c.reconcile(p.cfg.Pricing.SpanCost, cost, found)
 }
 
 // earliestCallTime bounds the span times that are trusted: the ledger books
@@ -367,5 +366,8 @@ func (p *usageProcessor) record(ctx context.Context, counts *batchCounts) {
 	}
 	if counts.estimated > 0 {
 		p.telemetry.ProcessorGenaiusageCallsUsageEstimated.Add(ctx, counts.estimated)
+	}
+	if counts.costDiffers > 0 {
+		p.telemetry.ProcessorGenaiusageCallsCostDiffers.Add(ctx, counts.costDiffers)
 	}
 }

@@ -316,9 +316,10 @@ func TestProcessTwiceIsIdempotent(t *testing.T) {
 	_, err = p.processTraces(context.Background(), td)
 	require.NoError(t, err)
 	assert.Equal(t, first, span.Attributes().AsRaw())
-	// The first pass raised input to its cache part (150 > 100) and ignored
-	// the fractional reasoning count.
-	assert.Equal(t, int64(150), first[usage.AttrInputTokens])
+	// The first pass read input 100, smaller than its cache reads 150, as
+	// leaving them out (100 + 150 = 250) and ignored the fractional
+	// reasoning count; the second pass trusts the counted span.
+	assert.Equal(t, int64(250), first[usage.AttrInputTokens])
 	assert.Equal(t, int64(40), first[usage.AttrOutputTokens])
 	assert.Equal(t, true, first[usage.AttrMalformed])
 }

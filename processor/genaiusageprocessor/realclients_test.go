@@ -3,6 +3,7 @@ package genaiusageprocessor
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,4 +237,181 @@ func TestRealClientVercelAI(t *testing.T) {
 	assert.Equal(t, int64(420), cacheRead)
 	assert.Equal(t, int64(300), cacheWrite)
 	assert.Equal(t, int64(2_044_820_000), cost)
+}
+
+// realCall is what the product must derive from one span of a recorded
+// file, as testdata/real-clients/README.md lists it. A nil count is not on
+// the span; a nil cost is unpriced.
+type realCall struct {
+	name, outcome, model string
+
+	input, output                    any
+	cacheRead, cacheWrite, reasoning any
+	cost                             any
+
+	filtered, usageMissing bool
+}
+
+// realTotals are a recorded file's totals, as its README table sums them.
+type realTotals struct {
+	requests, filtered, unpriced, usageMissing int
+
+	input, output, cacheRead, cacheWrite, reasoning int64
+	cost                                            int64
+}
+
+// checkRealClient runs the default processor over one recorded file and
+// compares every span, all of them calls of one connection, and the
+// file's totals with the README's values.
+func checkRealClient(t *testing.T, file, org, connection string, wants []realCall, totals realTotals) {
+	t.Helper()
+	names, spans := processedSpans(t, readRealClient(t, file))
+	require.Equal(t, len(wants), len(spans), "spans in the file")
+
+	var got realTotals
+	for i, w := range wants {
+		s := spans[i]
+		what := fmt.Sprintf("span %d (%s %s)", i, w.name, w.model)
+		assert.Equal(t, w.name, names[i], what)
+		assert.Equal(t, true, s[usage.AttrCounted], what)
+		assert.Equal(t, org, s[usage.AttrOrg], what)
+		assert.Equal(t, connection, s[usage.AttrConnection], what)
+		assert.Equal(t, w.outcome, s[usage.AttrOutcome], what)
+		assert.Equal(t, w.model, s[usage.AttrModel], what)
+		assert.Equal(t, w.input, s[usage.AttrInputTokens], what)
+		assert.Equal(t, w.output, s[usage.AttrOutputTokens], what)
+		assert.Equal(t, w.cacheRead, s[usage.AttrCacheReadTokens], what)
+		assert.Equal(t, w.cacheWrite, s[usage.AttrCacheWriteTokens], what)
+		assert.Equal(t, w.reasoning, s[usage.AttrReasoningTokens], what)
+		assert.Equal(t, w.cost, s[usage.AttrCostPicoUSD], what)
+		assert.Equal(t, w.cost == nil, s[usage.AttrUnpriced] == true, what)
+		assert.Equal(t, w.filtered, s[usage.AttrFiltered] == true, what)
+		assert.Equal(t, w.usageMissing, s[usage.AttrUsageMissing] == true, what)
+		assert.NotContains(t, s, usage.AttrMalformed, what)
+
+		got.requests++
+		for _, flag := range []struct {
+			n   *int
+			key string
+		}{
+			{&got.filtered, usage.AttrFiltered}, {&got.unpriced, usage.AttrUnpriced},
+			{&got.usageMissing, usage.AttrUsageMissing},
+		} {
+			if s[flag.key] == true {
+				*flag.n++
+			}
+		}
+		for _, sum := range []struct {
+			total *int64
+			key   string
+		}{
+			{&got.input, usage.AttrInputTokens}, {&got.output, usage.AttrOutputTokens},
+			{&got.cacheRead, usage.AttrCacheReadTokens}, {&got.cacheWrite, usage.AttrCacheWriteTokens},
+			{&got.reasoning, usage.AttrReasoningTokens}, {&got.cost, usage.AttrCostPicoUSD},
+		} {
+			if n, ok := s[sum.key].(int64); ok {
+				*sum.total += n
+			}
+		}
+	}
+	assert.Equal(t, totals, got, "file totals")
+}
+
+func TestRealClientOpenLLMetryOpenAI(t *testing.T) {
+	// Seven calls, four spans: embeddings are not traced and failed calls
+	// never end their span. gpt-4o-mini at $0.15 input / $0.60 output per
+	// million tokens.
+	wants := []realCall{
+		// 120×150,000 + 30×600,000 = 36,000,000.
+		{name: "chat gpt-4o-mini", outcome: "ok", model: "gpt-4o-mini",
+			input: int64(120), output: int64(30), cost: int64(36_000_000)},
+		// The streamed span carries no token count: usage missing, cost 0.
+		{name: "chat gpt-4o-mini", outcome: "ok", model: "gpt-4o-mini",
+			cost: int64(0), usageMissing: true},
+		// The responses call, recorded as chat: 200×150,000 + 40×600,000 =
+		// 54,000,000.
+		{name: "chat gpt-4o-mini", outcome: "ok", model: "gpt-4o-mini",
+			input: int64(200), output: int64(40), cost: int64(54_000_000)},
+		{name: "chat gpt-4o-mini-filter", outcome: "ok", model: "gpt-4o-mini-filter",
+			input: int64(120), output: int64(30), filtered: true},
+	}
+	// Input 120+200+120 = 440, output 30+40+30 = 100, cost 90,000,000 ($0.00009).
+	checkRealClient(t, "openllmetry-openai.otlp.jsonl", "initech", "billing-agent/openai", wants,
+		realTotals{requests: 4, filtered: 1, unpriced: 1, usageMissing: 1,
+			input: 440, output: 100, cost: 90_000_000})
+}
+
+func TestRealClientOpenLLMetryAnthropic(t *testing.T) {
+	// gen_ai.usage.input_tokens is Anthropic's 100, without the cache; the
+	// cache counts beside it make input 100 + 400 + 300 = 800. At
+	// claude-sonnet-4-5 $3 input, $0.30 cache read, $3.75 cache write, $15
+	// output per million: 100×3,000,000 + 400×300,000 + 300×3,750,000 +
+	// 25×15,000,000 = 300,000,000 + 120,000,000 + 1,125,000,000 + 375,000,000
+	// = 1,920,000,000.
+	wants := []realCall{
+		{name: "chat claude-sonnet-4-5", outcome: "ok", model: "claude-sonnet-4-5",
+			input: int64(800), output: int64(25), cacheRead: int64(400), cacheWrite: int64(300),
+			cost: int64(1_920_000_000)},
+		{name: "chat claude-sonnet-4-5", outcome: "ok", model: "claude-sonnet-4-5",
+			input: int64(800), output: int64(25), cacheRead: int64(400), cacheWrite: int64(300),
+			cost: int64(1_920_000_000)},
+		{name: "chat claude-sonnet-4-5-ratelimit", outcome: "rate_limited",
+			model: "claude-sonnet-4-5-ratelimit", cost: int64(0)},
+		{name: "chat claude-sonnet-4-5-blocked", outcome: "blocked",
+			model: "claude-sonnet-4-5-blocked", cost: int64(0)},
+	}
+	checkRealClient(t, "openllmetry-anthropic.otlp.jsonl", "initech", "billing-agent/anthropic", wants,
+		realTotals{requests: 4, input: 1600, output: 50, cacheRead: 800, cacheWrite: 600,
+			cost: 3_840_000_000})
+}
+
+func TestRealClientOpenInferenceOpenAI(t *testing.T) {
+	// gpt-4o-mini at $0.15 input, $0.075 cache read, $0.60 output per million.
+	wants := []realCall{
+		// (120−20)×150,000 + 20×75,000 + 30×600,000 = 15,000,000 + 1,500,000
+		// + 18,000,000 = 34,500,000.
+		{name: "OpenAI Chat Completions", outcome: "ok", model: "gpt-4o-mini",
+			input: int64(120), output: int64(30), cacheRead: int64(20), reasoning: int64(0),
+			cost: int64(34_500_000)},
+		{name: "OpenAI Chat Completions", outcome: "ok", model: "gpt-4o-mini",
+			cost: int64(0), usageMissing: true},
+		// (200−50)×150,000 + 50×75,000 + 40×600,000 = 22,500,000 + 3,750,000
+		// + 24,000,000 = 50,250,000; reasoning 10 is inside output 40.
+		{name: "OpenAI Responses", outcome: "ok", model: "gpt-4o-mini",
+			input: int64(200), output: int64(40), cacheRead: int64(50), reasoning: int64(10),
+			cost: int64(50_250_000)},
+		// The model is in embedding.model_name; no token count, so cost 0 and
+		// not unpriced.
+		{name: "OpenAI Embeddings", outcome: "ok", model: "text-embedding-3-small",
+			cost: int64(0), usageMissing: true},
+		// llm.finish_reason=content_filter.
+		{name: "OpenAI Chat Completions", outcome: "ok", model: "gpt-4o-mini-filter",
+			input: int64(120), output: int64(30), cacheRead: int64(20), reasoning: int64(0),
+			filtered: true},
+	}
+	// Input 120+200+120 = 440, output 100, cache read 20+50+20 = 90,
+	// reasoning 10, cost 34,500,000 + 50,250,000 = 84,750,000 ($0.00008475).
+	checkRealClient(t, "openinference-openai.otlp.jsonl", "umbrella", "research-agent/openai", wants,
+		realTotals{requests: 5, filtered: 1, unpriced: 1, usageMissing: 2,
+			input: 440, output: 100, cacheRead: 90, reasoning: 10, cost: 84_750_000})
+}
+
+func TestRealClientOpenInferenceAnthropic(t *testing.T) {
+	// llm.token_count.prompt is already 800 with the cache; costs as for
+	// OpenLLMetry's Anthropic spans: 1,920,000,000.
+	wants := []realCall{
+		{name: "Anthropic Messages", outcome: "ok", model: "claude-sonnet-4-5",
+			input: int64(800), output: int64(25), cacheRead: int64(400), cacheWrite: int64(300),
+			cost: int64(1_920_000_000)},
+		{name: "Anthropic Messages", outcome: "ok", model: "claude-sonnet-4-5",
+			input: int64(800), output: int64(25), cacheRead: int64(400), cacheWrite: int64(300),
+			cost: int64(1_920_000_000)},
+		{name: "Anthropic Messages", outcome: "rate_limited", model: "claude-sonnet-4-5-ratelimit",
+			cost: int64(0)},
+		{name: "Anthropic Messages", outcome: "blocked", model: "claude-sonnet-4-5-blocked",
+			cost: int64(0)},
+	}
+	checkRealClient(t, "openinference-anthropic.otlp.jsonl", "umbrella", "research-agent/anthropic", wants,
+		realTotals{requests: 4, input: 1600, output: 50, cacheRead: 800, cacheWrite: 600,
+			cost: 3_840_000_000})
 }

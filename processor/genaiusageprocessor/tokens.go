@@ -31,6 +31,10 @@ type reportedTokens struct {
 	cacheWrite tokenCount
 	reasoning  tokenCount
 	total      tokenCount
+	// cacheWrite1h is the part of cacheWrite written to a one-hour cache;
+	// webSearches the searches of the provider's web search tool.
+	cacheWrite1h tokenCount
+	webSearches  tokenCount
 
 	// inputExcludesCache is true when input is a provider's raw count that
 	// leaves out cache reads and writes (Anthropic's input_tokens).
@@ -113,12 +117,22 @@ var usageNames = map[string]usageName{
 	"ai.usage.totalTokens":                        {qTotal, 3},
 }
 
+// scopeOpenLLMetryAnthropic is the instrumentation scope of OpenLLMetry's
+// JavaScript Anthropic instrumentation. It writes Anthropic's raw
+// input_tokens, without the cache, under gen_ai.usage.input_tokens, and the
+// cache counts beside it (seen in 0.27.0).
+const scopeOpenLLMetryAnthropic = "@traceloop/instrumentation-anthropic"
+
 // readUsage returns the token counts a call to provider reported, and
-// whether a usage value was unreadable and ignored.
-func readUsage(attrs pcommon.Map, fam families, provider string) (reportedTokens, bool) {
+// whether a usage value was unreadable and ignored. scope is the name of
+// the instrumentation scope the span came in.
+func readUsage(attrs pcommon.Map, fam families, provider, scope string) (reportedTokens, bool) {
 	t, malformed := readFlatUsage(attrs)
 	if fam&famVercel != 0 && has(attrs, attrAIOperationID) {
 		malformed = readVercelUsage(attrs, provider, &t) || malformed
+	}
+	if provider == "anthropic" && scope == scopeOpenLLMetryAnthropic {
+		t.inputExcludesCache = true
 	}
 	return t, malformed
 }
@@ -214,15 +228,17 @@ func (t reportedTokens) any() bool {
 // normalized returns the counts with the meaning the ledger uses: input
 // includes cache reads and writes, output includes reasoning.
 //
-// A count reported the other way round is made inclusive: an input known
-// to exclude the cache (inputExcludesCache), and any split the reported
-// total gives away. When input + output + reasoning equals the total and
-// reasoning is not 0, output left reasoning out (Gemini reports its
-// thoughts apart); when input + cache reads + cache writes + output equals
-// it and the cache counts are not 0, input left the cache out (Anthropic's
-// raw counts). Otherwise a subset is never added to its total again; a
-// total smaller than its subsets is inconsistent and is raised to their
-// sum.
+// A count reported the other way round is made inclusive by adding its
+// parts to it. An input is known to leave the cache out when its dialect
+// says so (inputExcludesCache), or when it is smaller than the cache counts
+// it would include: a whole cannot be smaller than its parts (Anthropic's
+// raw input_tokens, 100, beside 400 cache reads and 300 cache writes is 800
+// in all). Likewise an output smaller than its reasoning left reasoning out.
+// A reported total tells the other splits: when input + output + reasoning
+// equals it and reasoning is not 0, output left reasoning out (Gemini
+// reports its thoughts apart); when input + cache reads + cache writes +
+// output equals it and the cache counts are not 0, input left the cache out.
+// Otherwise a part is never added to its whole again.
 func (t reportedTokens) normalized() pricing.Tokens {
 	n := pricing.Tokens{
 		Input:      t.input.n,
@@ -230,24 +246,43 @@ func (t reportedTokens) normalized() pricing.Tokens {
 		CacheRead:  t.cacheRead.n,
 		CacheWrite: t.cacheWrite.n,
 		Reasoning:  t.reasoning.n,
+
+		CacheWrite1h: t.cacheWrite1h.n,
+		WebSearches:  t.webSearches.n,
 	}
+	// The one-hour writes are part of the cache writes.
+	n.CacheWrite = max(n.CacheWrite, n.CacheWrite1h)
 	// Each count is at most 1e9, so these sums cannot overflow.
 	cache := n.CacheRead + n.CacheWrite
-	if t.inputExcludesCache {
-		n.Input += cache
-	} else if t.total.present && t.input.present && t.output.present {
-		sum := n.Input + n.Output
+	inputExcludes := t.inputExcludesCache || t.input.present && n.Input < cache
+	outputExcludes := t.output.present && n.Output < n.Reasoning
+	if t.total.present && t.input.present && t.output.present {
+		in, out := n.Input, n.Output
+		if inputExcludes {
+			in += cache
+		}
+		if outputExcludes {
+			out += n.Reasoning
+		}
+		addReasoning := !outputExcludes && n.Reasoning > 0
+		addCache := !inputExcludes && cache > 0
 		switch total := t.total.n; {
-		case total == sum:
-		case n.Reasoning > 0 && total == sum+n.Reasoning:
-			n.Output += n.Reasoning
-		case cache > 0 && total == sum+cache:
-			n.Input += cache
-		case n.Reasoning > 0 && cache > 0 && total == sum+cache+n.Reasoning:
-			n.Input += cache
-			n.Output += n.Reasoning
+		case total == in+out:
+		case addReasoning && total == in+out+n.Reasoning:
+			outputExcludes = true
+		case addCache && total == in+cache+out:
+			inputExcludes = true
+		case addReasoning && addCache && total == in+cache+out+n.Reasoning:
+			inputExcludes, outputExcludes = true, true
 		}
 	}
+	if inputExcludes {
+		n.Input += cache
+	}
+	if outputExcludes {
+		n.Output += n.Reasoning
+	}
+	// A cache or reasoning count reported without its whole stands for it.
 	n.Input = max(n.Input, cache)
 	n.Output = max(n.Output, n.Reasoning)
 	return n

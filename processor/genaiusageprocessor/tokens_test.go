@@ -106,9 +106,10 @@ func TestReadUsage(t *testing.T) {
 			wantMalformed: true,
 		},
 		{
-			name: "total smaller than its parts is raised to their sum",
-			// Reported input 100 < cache read 400 + cache write 300, so input = 700;
-			// reported output 5 < reasoning 9, so output = 9.
+			name: "a whole smaller than its parts left them out",
+			// Reported input 100 < cache read 400 + cache write 300: it cannot
+			// include them, so input = 100 + 400 + 300 = 800 (Anthropic's raw
+			// input_tokens). Reported output 5 < reasoning 9: output = 5 + 9 = 14.
 			attrs: map[string]any{
 				"gen_ai.usage.input_tokens":                100,
 				"gen_ai.usage.cache_read.input_tokens":     400,
@@ -116,7 +117,7 @@ func TestReadUsage(t *testing.T) {
 				"gen_ai.usage.output_tokens":               5,
 				"gen_ai.usage.reasoning.output_tokens":     9,
 			},
-			want:      pricing.Tokens{Input: 700, Output: 9, CacheRead: 400, CacheWrite: 300, Reasoning: 9},
+			want:      pricing.Tokens{Input: 800, Output: 14, CacheRead: 400, CacheWrite: 300, Reasoning: 9},
 			wantUsage: true,
 		},
 		{
@@ -164,7 +165,7 @@ func TestReadUsage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			attrs := pcommon.NewMap()
 			require.NoError(t, attrs.FromRaw(tt.attrs))
-			reported, malformed := readUsage(attrs, attributeFamilies(attrs), "openai")
+			reported, malformed := readUsage(attrs, attributeFamilies(attrs), "openai", "")
 			assert.Equal(t, tt.want, reported.normalized())
 			assert.Equal(t, tt.wantUsage, reported.any())
 			assert.Equal(t, tt.wantMalformed, malformed)

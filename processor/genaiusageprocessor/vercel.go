@@ -28,6 +28,13 @@ type vercelMetadata struct {
 			OutputTokens             *json.Number `json:"output_tokens"`
 			CacheCreationInputTokens *json.Number `json:"cache_creation_input_tokens"`
 			CacheReadInputTokens     *json.Number `json:"cache_read_input_tokens"`
+			// CacheCreation splits the cache writes by how long they live.
+			CacheCreation *struct {
+				Ephemeral1h *json.Number `json:"ephemeral_1h_input_tokens"`
+			} `json:"cache_creation"`
+			ServerToolUse *struct {
+				WebSearchRequests *json.Number `json:"web_search_requests"`
+			} `json:"server_tool_use"`
 		} `json:"usage"`
 		CacheCreationInputTokens *json.Number `json:"cacheCreationInputTokens"`
 	} `json:"anthropic"`
@@ -45,6 +52,8 @@ type vercelMetadata struct {
 
 // readVercelUsage corrects the flat counts of a Vercel AI SDK span with the
 // provider's own numbers and reports whether the metadata was malformed.
+// Anthropic's report also tells the cache writes to its one-hour cache and
+// the searches of its web search tool, which are priced apart.
 // Order per quantity: provider metadata, then ai.usage.* (the V3 detail
 // names first), then gen_ai.usage.*. Anthropic's own input_tokens leave the
 // cache out; so do the SDK's counts for Anthropic before LanguageModelV3.
@@ -79,6 +88,12 @@ func readVercelUsage(attrs pcommon.Map, provider string, t *reportedTokens) (mal
 			set(&t.output, u.OutputTokens)
 			set(&t.cacheRead, u.CacheReadInputTokens)
 			set(&t.cacheWrite, u.CacheCreationInputTokens)
+			if cc := u.CacheCreation; cc != nil {
+				set(&t.cacheWrite1h, cc.Ephemeral1h)
+			}
+			if st := u.ServerToolUse; st != nil {
+				set(&t.webSearches, st.WebSearchRequests)
+			}
 			t.inputExcludesCache = true
 		} else {
 			set(&t.cacheWrite, a.CacheCreationInputTokens)

@@ -65,7 +65,8 @@ func testDedupOnce(t *testing.T, open func(t *testing.T) ledger.Store) {
 
 	// The same span twice in one batch counts once.
 	b := delivery(dayOne.Add(3*time.Minute), time.Hour, 0, 5)
-	assert.False(t, b.AddSpan(spanKey(5), ledger.SpanCall{Key: keyChat, Counters: ledger.Counters{Requests: 1}}))
+	assert.Equal(t, ledger.RepeatedSpan,
+		b.AddSpan(spanKey(5), ledger.SpanCall{Key: keyChat, Counters: ledger.Counters{Requests: 1}}))
 	mustCommit(t, s, b)
 	got, tokens = requests(t, s)
 	assert.Equal(t, uint64(5), got)

@@ -1,6 +1,7 @@
 // Package ledgertest is the contract every [ledger.Store] implementation
 // passes: exact sums, atomic commits, durability across reopen, concurrent
-// writers, the connection-label rule, and dedup of spans by their ids.
+// writers, the connection-label rule, and dedup of spans by their ids and
+// of calls by their trace and response ids.
 package ledgertest // import "github.com/usageledger/usageledger/internal/ledger/ledgertest"
 
 import (
@@ -43,6 +44,15 @@ func Run(t *testing.T, newLedger Factory) {
 		{"concurrent deliveries of one span count once", testDedupConcurrent},
 		{"dedup off counts every delivery", testDedupOff},
 		{"spans without ids always count", testDedupZeroIDs},
+		{"two spans of one response count once", testResponseOnce},
+		{"a response id in another trace is another call", testResponseOtherTrace},
+		{"two spans of one response in one batch count once", testResponseOneBatch},
+		{"a failed commit records no response", testResponseFailedCommit},
+		{"a response counts once across reopen", testResponseReopen},
+		{"a response counts again after the window", testResponseWindow},
+		{"response keys share the dedup bound", testResponseBound},
+		{"concurrent spans of one response count once", testResponseConcurrent},
+		{"dedup off counts every span of a response", testResponseDedupOff},
 		{"first zone of a month stays", testZones},
 	}
 	for _, tt := range tests {

@@ -120,13 +120,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerDedupEvicted, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_dedup_evicted",
-		metric.WithDescription("Number of span keys forgotten before dedup::window ended because dedup::max_entries was reached; a repeat of such a span would count again. [Development]"),
+		metric.WithDescription("Number of span and response keys forgotten before dedup::window ended because dedup::max_entries was reached; a repeat of such a span, or another span of such a response, would count again. [Development]"),
 		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerDuplicateSpans, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_duplicate_spans",
-		metric.WithDescription("Number of counted spans not counted again because the same trace id and span id was counted within dedup::window. [Development]"),
+		metric.WithDescription("Number of counted spans not counted again because the same trace id and span id (reason span), or another span with the same trace id and response id (reason response), was counted within dedup::window. [Development]"),
 		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)

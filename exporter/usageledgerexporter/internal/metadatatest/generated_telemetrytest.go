@@ -151,7 +151,7 @@ func AssertEqualExporterUsageledgerCommits(t *testing.T, tt *componenttest.Telem
 func AssertEqualExporterUsageledgerDedupEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_dedup_evicted",
-		Description: "Number of span keys forgotten before dedup::window ended because dedup::max_entries was reached; a repeat of such a span would count again. [Development]",
+		Description: "Number of span and response keys forgotten before dedup::window ended because dedup::max_entries was reached; a repeat of such a span, or another span of such a response, would count again. [Development]",
 		Unit:        "{span}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -167,7 +167,7 @@ func AssertEqualExporterUsageledgerDedupEvicted(t *testing.T, tt *componenttest.
 func AssertEqualExporterUsageledgerDuplicateSpans(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_duplicate_spans",
-		Description: "Number of counted spans not counted again because the same trace id and span id was counted within dedup::window. [Development]",
+		Description: "Number of counted spans not counted again because the same trace id and span id (reason span), or another span with the same trace id and response id (reason response), was counted within dedup::window. [Development]",
 		Unit:        "{span}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

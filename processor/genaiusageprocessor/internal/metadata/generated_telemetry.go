@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                  metric.Meter
 	mu                                     sync.Mutex
 	registrations                          []metric.Registration
+	ProcessorGenaiusageCallsCostDiffers    metric.Int64Counter
 	ProcessorGenaiusageCallsCounted        metric.Int64Counter
 	ProcessorGenaiusageCallsSampled        metric.Int64Counter
 	ProcessorGenaiusageCallsUnpriced       metric.Int64Counter
@@ -63,6 +64,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorGenaiusageCallsCostDiffers, err = builder.meter.Int64Counter(
+		"otelcol_processor_genaiusage_calls_cost_differs",
+		metric.WithDescription("Number of counted calls whose span reported a cost other than the one computed from the price table (pricing span_cost compare); the span carries the difference. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiusageCallsCounted, err = builder.meter.Int64Counter(
 		"otelcol_processor_genaiusage_calls_counted",
 		metric.WithDescription("Number of spans counted as one billable call, by outcome. [Development]"),

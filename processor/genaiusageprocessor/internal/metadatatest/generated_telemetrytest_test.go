@@ -19,12 +19,16 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ProcessorGenaiusageCallsCostDiffers.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsCounted.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsSampled.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsUnpriced.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsUsageEstimated.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageSpansDuplicate.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageSpansMalformed.Add(context.Background(), 1)
+	AssertEqualProcessorGenaiusageCallsCostDiffers(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiusageCallsCounted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
