@@ -20,7 +20,7 @@ SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './tes
 	go.mod go.sum builder-config.yaml
 
 .PHONY: build run test deps unit e2e conformance stores demo generate prices dashboards \
-	fuzz long bench fmt vet clean
+	fuzz long bench testbed testbed-smoke fmt vet clean
 
 build: $(COLLECTOR)
 
@@ -38,7 +38,7 @@ run: build
 	mkdir -p data
 	$(COLLECTOR) --config config.yaml
 
-test: deps vet unit fuzz e2e conformance stores
+test: deps vet unit fuzz e2e conformance stores testbed-smoke
 
 # Programs the tests run besides Go, from Debian's packages, installed when
 # missing: Prometheus (and promtool) and VictoriaMetrics for the dashboard
@@ -74,6 +74,19 @@ conformance: build conformance/node_modules/.package-lock.json
 # fed by scraping /metrics and through the receiver and remote write.
 stores: build
 	USAGELEDGER_COLLECTOR=$(COLLECTOR) $(GO) test -count=1 -v -run TestDashboardsAndRulesOnRealStores ./deploy/stores/
+
+# The testbed (its own module): every scenario against a baseline pipeline
+# and the do-it-yourself rival in one run, results in testbed/results/.
+testbed: build
+	cd testbed && OCB=$(OCB) ./build-diy.sh
+	cd testbed && USAGELEDGER_COLLECTOR=$(COLLECTOR) OCB=$(OCB) USAGELEDGER_TESTBED=full \
+		$(GO) test -p 1 -count=1 -v -timeout 60m ./...
+
+# A short, correctness-only run of every testbed scenario.
+testbed-smoke: build
+	cd testbed && $(GO) vet ./... && test -z "$$(gofmt -l .)"
+	cd testbed && USAGELEDGER_COLLECTOR=$(COLLECTOR) OCB=$(OCB) $(GO) test -p 1 -count=1 \
+		-timeout 15m ./...
 
 demo:
 	$(GO) run ./cmd/demo-agents
