@@ -2,10 +2,13 @@ package usageledgerexporter // import "github.com/usageledger/usageledger/export
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/collector/config/confignet"
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/internal/ledger"
@@ -53,4 +56,32 @@ func (e *ledgerExporter) serveBackup(w http.ResponseWriter, r *http.Request) {
 	}
 	e.telemetry.ExporterUsageledgerBackups.Add(r.Context(), 1)
 	e.logger.Info("Usage ledger backup served", zap.Int64("bytes", n), zap.Duration("took", time.Since(start)))
+}
+
+// backupOpen reports whether /backup is served without auth to more than
+// this machine: on an address that is not loopback (0.0.0.0 and :: listen
+// on every interface), with no authenticator configured. addr is the
+// address the server listens on; a Unix socket is left to its file
+// permissions.
+func backupOpen(cfg *Config, addr string) bool {
+	if !cfg.Backup || cfg.Metrics.Auth.HasValue() || cfg.Metrics.NetAddr.Transport == confignet.TransportTypeUnix {
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err != nil || !ip.IsLoopback()
+}
+
+// warnIfBackupOpen logs one warning when [backupOpen] holds for the
+// address the server listens on.
+func (e *ledgerExporter) warnIfBackupOpen() {
+	if backupOpen(e.cfg, e.addr) {
+		e.logger.Warn("The usage ledger file is served at /backup without auth on an address other hosts "+
+			"can reach; anyone who can scrape /metrics can download it. Set metrics::auth, listen on "+
+			"localhost only, or set backup: false",
+			zap.String("endpoint", e.addr))
+	}
 }

@@ -11,12 +11,24 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configauth"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/confignet"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
 func TestBackupEndpoint(t *testing.T) {
-	r := start(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.Backup = true
+	r := start(t, cfg)
 	r.consume(t, tracesOf(t, span{nov10, priced(10)}, span{nov10, priced(20)}))
 
 	resp, err := http.Get("http://" + r.inner.addr + "/backup")
@@ -50,10 +62,57 @@ func TestBackupEndpoint(t *testing.T) {
 
 func TestBackupEndpointOff(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Backup = false
+	require.False(t, cfg.Backup, "off by default")
 	r := start(t, cfg)
 	resp, err := http.Get("http://" + r.inner.addr + "/backup")
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestBackupOpen(t *testing.T) {
+	f := func(backup, auth bool, transport confignet.TransportType, addr string, want bool) {
+		t.Helper()
+		cfg := testConfig(t)
+		cfg.Backup = backup
+		if auth {
+			cfg.Metrics.Auth = configoptional.Some(confighttp.AuthConfig{
+				Config: configauth.Config{AuthenticatorID: component.MustNewID("scrape_token")},
+			})
+		}
+		cfg.Metrics.NetAddr.Transport = transport
+		assert.Equal(t, want, backupOpen(cfg, addr), "backup=%v auth=%v %s %s", backup, auth, transport, addr)
+	}
+	f(false, false, confignet.TransportTypeTCP, "0.0.0.0:9464", false)
+	f(true, false, confignet.TransportTypeTCP, "[::]:9464", true)
+	f(true, false, confignet.TransportTypeTCP, "0.0.0.0:9464", true)
+	f(true, false, confignet.TransportTypeTCP, "10.1.2.3:9464", true)
+	f(true, true, confignet.TransportTypeTCP, "0.0.0.0:9464", false)
+	f(true, false, confignet.TransportTypeTCP, "127.0.0.1:9464", false)
+	f(true, false, confignet.TransportTypeTCP, "127.0.0.2:9464", false)
+	f(true, false, confignet.TransportTypeTCP, "[::1]:9464", false)
+	f(true, false, confignet.TransportTypeUnix, "/run/otelcol/metrics.sock", false)
+}
+
+// TestBackupWithoutAuthWarns expects one warning naming the endpoint when
+// backup is on without auth on every interface, and none on loopback, where
+// the exporter really starts.
+func TestBackupWithoutAuthWarns(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	cfg := testConfig(t)
+	cfg.Backup = true
+	set := metadatatest.NewSettings(componenttest.NewTelemetry())
+	set.Logger = zap.New(core)
+	e, err := newLedgerExporter(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, e.shutdown(context.Background()))
+	assert.Empty(t, logs.All(), "loopback only: no warning")
+
+	// As a server listening on 0.0.0.0:9464 would report its address.
+	e.addr = "[::]:9464"
+	e.warnIfBackupOpen()
+	require.Len(t, logs.All(), 1)
+	assert.Contains(t, logs.All()[0].Message, "/backup without auth")
+	assert.Equal(t, "[::]:9464", logs.All()[0].ContextMap()["endpoint"])
 }

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
-
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -40,11 +38,8 @@ type budgetState struct {
 	forecast float64
 }
 
-// writeBudgets writes the budget gauges of the current month to w: the
-// budget, the spend so far, the share used and the month-end forecast. The
-// current month is the organization's, in its time zone. It reads the
-// current months' rows from store, and nothing when no budget is
-// configured. The budgets must have passed [BudgetsConfig.Validate].
+// writeBudgets writes the budget gauges of the current month to w, as
+// [readBudgets] reads them.
 func writeBudgets(
 	ctx context.Context,
 	w io.Writer,
@@ -53,8 +48,37 @@ func writeBudgets(
 	cal calendar,
 	now time.Time,
 ) error {
+	states, err := readBudgets(ctx, store, budgets, cal, now, monthRows{})
+	if err != nil {
+		return err
+	}
+	sw := newSampleWriter(w)
+	writeBudgetStates(sw, states)
+	return sw.flush()
+}
+
+// monthRows are the rows of some months already read from the ledger.
+type monthRows struct {
+	months []string
+	rows   []ledger.Row
+}
+
+// readBudgets returns the budgets of the current month: the budget, the
+// spend so far and the month-end forecast. The current month is the
+// organization's, in its time zone. It takes the current months' rows from
+// read when it holds them all, reads them from store otherwise, and reads
+// nothing when no budget is configured. The budgets must have passed
+// [BudgetsConfig.Validate].
+func readBudgets(
+	ctx context.Context,
+	store ledger.Store,
+	budgets *BudgetsConfig,
+	cal calendar,
+	now time.Time,
+	read monthRows,
+) ([]budgetState, error) {
 	if budgets.Empty() {
-		return nil
+		return nil, nil
 	}
 	// Each organization's current month is taken in its own zone, so near a
 	// month's end two months may be current at once.
@@ -64,23 +88,43 @@ func writeBudgets(
 			months = append(months, m)
 		}
 	}
-	rows, err := store.Rows(ctx, months)
-	if err != nil {
-		return err
+	rows := read.rows
+	if !containsAll(read.months, months) {
+		var err error
+		if rows, err = store.Rows(ctx, months); err != nil {
+			return nil, err
+		}
 	}
-	states := budgetStates(budgets, rows, func(org string) string { return cal.month(org, now) })
+	// budgetStates skips the rows of other months.
+	current := make(map[string]string)
+	currentMonth := func(org string) string {
+		m, ok := current[org]
+		if !ok {
+			m = cal.month(org, now)
+			current[org] = m
+		}
+		return m
+	}
+	states := budgetStates(budgets, rows, currentMonth)
 	for i := range states {
 		start, end := cal.monthBounds(states[i].sortKey[0], now)
 		states[i].forecast = forecastUSD(states[i].spend.USD(), start, end, now)
 	}
+	return states, nil
+}
 
+// writeBudgetStates writes the budget gauges of states, the families in
+// order; nothing when there is no budget.
+func writeBudgetStates(sw *sampleWriter, states []budgetState) {
+	if len(states) == 0 {
+		return
+	}
 	for _, f := range budgetFamilies {
-		writeMetadata(w, f.name, f.help, "gauge")
+		sw.metadata(f.name, f.help, "gauge")
 		for i := range states {
-			metrics.WriteGaugeFloat64(w, f.name+"{"+states[i].labels+"}", f.value(&states[i]))
+			sw.float(f.name, states[i].labels, f.value(&states[i]))
 		}
 	}
-	return nil
 }
 
 // budgetStates adds the cost of the rows of each organization's current
@@ -125,4 +169,13 @@ func budgetStates(budgets *BudgetsConfig, rows []ledger.Row, currentMonth func(o
 	slices.SortFunc(orgs, bySortKey)
 	slices.SortFunc(conns, bySortKey)
 	return append(orgs, conns...)
+}
+
+func containsAll(have, want []string) bool {
+	for _, m := range want {
+		if !slices.Contains(have, m) {
+			return false
+		}
+	}
+	return true
 }

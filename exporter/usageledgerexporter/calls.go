@@ -13,12 +13,14 @@ import (
 
 // tally is what one ptrace.Traces adds to the ledger.
 type tally struct {
-	batch      *ledger.Batch
-	calls      int64 // counted spans
-	malformed  int64 // counted spans with an unreadable attribute
-	atArrival  int64 // counted spans booked at arrival for want of a plausible end time
-	future     int64 // of those, spans dated beyond the future skew
-	overflowed int64 // counted spans booked to an overflow organization or connection
+	batch     *ledger.Batch
+	calls     int64 // counted spans
+	malformed int64 // counted spans with an unreadable attribute
+	atArrival int64 // counted spans booked at arrival for want of a plausible end time
+	future    int64 // of those, spans dated beyond the future skew
+	// overflowed counts the spans booked to an overflow organization,
+	// connection or model, by the limit that sent them there.
+	overflowed map[string]int64
 	// Counted spans td itself holds twice: the same span, or another span
 	// of the same response.
 	repeatedSpans     int64
@@ -42,7 +44,7 @@ type counter struct {
 // the counted marker are skipped; a counted span is always counted, reading
 // an attribute of the wrong type as absent.
 func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
-	t := tally{batch: ledger.NewBatch()}
+	t := tally{batch: ledger.NewBatch(), overflowed: make(map[string]int64)}
 	t.batch.SetDedup(ledger.Dedup{Arrival: arrival, Window: cn.dedup.Window, MaxEntries: cn.dedup.MaxEntries})
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
@@ -105,13 +107,15 @@ func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 	}
 	c = c.Scale(r.adjustedCount(span))
 
-	org, conn, over := cn.guard.admit(r.str(usage.AttrOrg), r.str(usage.AttrConnection))
-	if over {
-		t.overflowed++
+	b := cn.guard.admit(realName(r.bounded(usage.AttrOrg)), realName(r.bounded(usage.AttrConnection)),
+		realName(r.bounded(usage.AttrModel)))
+	if b.limit != "" {
+		t.overflowed[b.limit]++
 	}
-	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.month(org, at), Model: r.str(usage.AttrModel)}
+	org, conn := b.org, b.conn
+	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.month(org, at), Model: b.model}
 	t.batch.SetZone(org, key.Month, cn.calendar.zoneOf(org).String())
-	info := ledger.CallInfo(r.str(usage.AttrTeam), r.str(usage.AttrCostCenter), seen)
+	info := ledger.CallInfo(r.bounded(usage.AttrTeam), r.bounded(usage.AttrCostCenter), seen)
 
 	spanKey := ledger.SpanKey{Trace: span.TraceID(), Span: span.SpanID()}
 	if spanKey.IsZero() {
@@ -147,6 +151,18 @@ func (r *attrReader) str(key string) string {
 		return ""
 	}
 	return v.Str()
+}
+
+// bounded returns a string attribute as [usage.BoundedValue] bounds it,
+// noting a value too long for a ledger key: the processor bounds the names
+// it writes, so a longer one was written by something else.
+func (r *attrReader) bounded(key string) string {
+	s := r.str(key)
+	if b := usage.BoundedValue(s); len(b) != len(s) {
+		r.ok = false
+		return b
+	}
+	return s
 }
 
 // count returns a non-negative int attribute, or 0 when absent, not an int

@@ -69,7 +69,8 @@ type Config struct {
 	Limits LimitsConfig `mapstructure:"limits"`
 
 	// Backup serves a consistent copy of the ledger file at /backup on the
-	// metrics server, behind its auth. Default true.
+	// metrics server, behind its auth. Default false: whoever can reach
+	// /backup can read every organization's usage.
 	Backup bool `mapstructure:"backup"`
 
 	// Budgets are monthly USD budgets per organization and connection.
@@ -177,9 +178,10 @@ func (cfg DedupConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// LimitsConfig bounds how many organizations, and connections per
-// organization, get rows of their own. Calls of the ones past a limit are
-// booked to the overflow organization or connection, so totals stay right.
+// LimitsConfig bounds how many organizations, connections per
+// organization and models per connection get rows of their own. Calls of
+// the ones past a limit are booked to the overflow organization, connection
+// or model, so totals stay right.
 type LimitsConfig struct {
 	// Organizations is the most organizations with rows of their own.
 	// Default 1000.
@@ -187,6 +189,10 @@ type LimitsConfig struct {
 	// ConnectionsPerOrganization is the most connections of one
 	// organization with rows of their own. Default 10000.
 	ConnectionsPerOrganization int `mapstructure:"connections_per_organization"`
+	// ModelsPerConnection is the most models of one connection with rows
+	// of their own in the months the exporter has seen since it started,
+	// and in the exposed months before. Default 100.
+	ModelsPerConnection int `mapstructure:"models_per_connection"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -201,6 +207,10 @@ func (cfg LimitsConfig) validate() error {
 	if cfg.ConnectionsPerOrganization < 1 {
 		errs = append(errs, fmt.Errorf("limits::connections_per_organization: %d is out of range; expecting at least 1",
 			cfg.ConnectionsPerOrganization))
+	}
+	if cfg.ModelsPerConnection < 1 {
+		errs = append(errs, fmt.Errorf("limits::models_per_connection: %d is out of range; expecting at least 1",
+			cfg.ModelsPerConnection))
 	}
 	return errors.Join(errs...)
 }

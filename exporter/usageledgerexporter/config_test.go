@@ -36,8 +36,8 @@ func TestLoadConfig(t *testing.T) {
 	}
 	allSettings.FutureSkew = time.Minute
 	allSettings.Dedup = DedupConfig{Window: 48 * time.Hour, MaxEntries: 1000}
-	allSettings.Limits = LimitsConfig{Organizations: 10, ConnectionsPerOrganization: 20}
-	allSettings.Backup = false
+	allSettings.Limits = LimitsConfig{Organizations: 10, ConnectionsPerOrganization: 20, ModelsPerConnection: 30}
+	allSettings.Backup = true
 	allSettings.TimeoutConfig.Timeout = 10 * time.Second
 	allSettings.RetryConfig = configretry.BackOffConfig{
 		Enabled:             true,
@@ -87,7 +87,8 @@ func TestLoadConfig(t *testing.T) {
 			"or 0 to turn dedup off\ndedup::max_entries: -5 is negative"},
 		{id: "dedup_off", want: dedupOff},
 		{id: "zero_limits", wantErr: "limits::organizations: 0 is out of range; expecting at least 1\n" +
-			"limits::connections_per_organization: 0 is out of range; expecting at least 1"},
+			"limits::connections_per_organization: 0 is out of range; expecting at least 1\n" +
+			"limits::models_per_connection: 0 is out of range; expecting at least 1"},
 		{id: "misspelled_key", wantErr: "invalid keys: month"},
 	}
 	for _, tt := range tests {
@@ -121,8 +122,9 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "UTC", cfg.DefaultTimeZone)
 	assert.Equal(t, 5*time.Minute, cfg.FutureSkew)
 	assert.Equal(t, DedupConfig{Window: 24 * time.Hour, MaxEntries: 5_000_000}, cfg.Dedup)
-	assert.Equal(t, LimitsConfig{Organizations: 1000, ConnectionsPerOrganization: 10_000}, cfg.Limits)
-	assert.True(t, cfg.Backup)
+	assert.Equal(t, LimitsConfig{Organizations: 1000, ConnectionsPerOrganization: 10_000, ModelsPerConnection: 100},
+		cfg.Limits)
+	assert.False(t, cfg.Backup, "the ledger is not served unless asked for")
 	require.NoError(t, confmap.Validate(cfg))
 }
 
@@ -133,7 +135,7 @@ func TestREADMEConfig(t *testing.T) {
 	require.NoError(t, err)
 
 	blocks := strings.Split(string(readme), "```yaml\n")[1:]
-	require.Len(t, blocks, 3)
+	require.Len(t, blocks, 4)
 	for i, block := range blocks {
 		text, _, _ := strings.Cut(block, "```")
 		var raw map[string]any

@@ -77,9 +77,15 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("usageledger exporter: %w", err), store.Close())
 	}
+	// The models of the exposed months are admitted again, so that the
+	// models a restart lets in are the ones it let in before.
+	recent, err := store.Rows(ctx, e.exposedMonths())
+	if err != nil {
+		return errors.Join(fmt.Errorf("usageledger exporter: %w", err), store.Close())
+	}
 	e.mu.Lock()
 	e.store = store
-	e.counter = &counter{calendar: e.calendar, guard: newGuard(e.cfg.Limits, known), dedup: e.cfg.Dedup}
+	e.counter = &counter{calendar: e.calendar, guard: newGuard(e.cfg.Limits, known, recent), dedup: e.cfg.Dedup}
 	e.mu.Unlock()
 
 	if err := e.startServer(ctx, host); err != nil {
@@ -99,12 +105,14 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		zap.Int("dedup_max_entries", e.cfg.Dedup.MaxEntries),
 		zap.Int("max_organizations", e.cfg.Limits.Organizations),
 		zap.Int("max_connections_per_organization", e.cfg.Limits.ConnectionsPerOrganization),
+		zap.Int("max_models_per_connection", e.cfg.Limits.ModelsPerConnection),
 		zap.Int("known_connections", len(known)),
 		zap.Bool("backup", e.cfg.Backup),
 		zap.Bool("persistent_queue", e.cfg.QueueConfig.HasValue() && e.cfg.QueueConfig.Get().StorageID != nil),
 		zap.Duration("timeout", e.cfg.TimeoutConfig.Timeout),
 		zap.Bool("retry_on_failure", e.cfg.RetryConfig.Enabled),
 	)
+	e.warnIfBackupOpen()
 	return nil
 }
 
@@ -164,7 +172,9 @@ func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) er
 	addIf(ctx, e.telemetry.ExporterUsageledgerMalformedSpans, t.malformed)
 	addIf(ctx, e.telemetry.ExporterUsageledgerCallsBookedAtArrival, t.atArrival)
 	addIf(ctx, e.telemetry.ExporterUsageledgerCallsDatedInFuture, t.future)
-	addIf(ctx, e.telemetry.ExporterUsageledgerCallsOverflowed, t.overflowed)
+	for _, limit := range []string{limitOrganizations, limitConnections, limitModels} {
+		addIf(ctx, e.telemetry.ExporterUsageledgerCallsOverflowed, t.overflowed[limit], overflowLimits[limit])
+	}
 	if res.Evicted > 0 {
 		e.failing.evicted(e.logger, res)
 	}
@@ -176,6 +186,13 @@ var (
 	reasonSpan     = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "span")))
 	reasonResponse = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "response")))
 )
+
+// The limits of exporter_usageledger_calls_overflowed, built once.
+var overflowLimits = map[string]metric.AddOption{
+	limitOrganizations: metric.WithAttributeSet(attribute.NewSet(attribute.String("limit", limitOrganizations))),
+	limitConnections:   metric.WithAttributeSet(attribute.NewSet(attribute.String("limit", limitConnections))),
+	limitModels:        metric.WithAttributeSet(attribute.NewSet(attribute.String("limit", limitModels))),
+}
 
 func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.AddOption) {
 	if n > 0 {

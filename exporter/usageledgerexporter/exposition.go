@@ -1,23 +1,29 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
-	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
-	"fmt"
+	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
-	"github.com/VictoriaMetrics/metrics"
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
 // serveMetrics answers a scrape with the ledger's counters of the exposed
-// months in the Prometheus text format.
+// months in the Prometheus text format, gzip-compressed when the scraper
+// accepts it.
+//
+// Everything is read from the ledger before the first byte is written, so
+// that a failed read is still answered with a 500; the text is then
+// streamed, never held whole in memory.
 func (e *ledgerExporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -30,10 +36,17 @@ func (e *ledgerExporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var buf bytes.Buffer
-	err := writeExposition(r.Context(), &buf, store, e.exposedMonths())
+	months := e.exposedMonths()
+	rows, err := store.Rows(r.Context(), months)
+	// Budgets first: the series take the rows over.
+	var budgets []budgetState
 	if err == nil {
-		err = writeBudgets(r.Context(), &buf, store, &e.cfg.Budgets, e.calendar, e.now())
+		read := monthRows{months: months, rows: rows}
+		budgets, err = readBudgets(r.Context(), store, &e.cfg.Budgets, e.calendar, e.now(), read)
+	}
+	var series exposedSeries
+	if err == nil {
+		series, err = seriesOf(r.Context(), store, rows)
 	}
 	if err != nil {
 		e.telemetry.ExporterUsageledgerExpositionFailures.Add(r.Context(), 1)
@@ -41,8 +54,30 @@ func (e *ledgerExporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read the usage ledger: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = w.Write(buf.Bytes())
+	w.Header().Add("Vary", "Accept-Encoding")
+	var body io.Writer = w
+	var gz *gzip.Writer
+	if acceptsGzip(r.Header) {
+		w.Header().Set("Content-Encoding", "gzip")
+		// The fastest level: a scrape of a large ledger is hundreds of
+		// megabytes of very repetitive text, which it still shrinks
+		// about twentyfold.
+		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+		body = gz
+	}
+	sw := newSampleWriter(body)
+	series.write(sw)
+	writeBudgetStates(sw, budgets)
+	err = sw.flush()
+	if gz != nil {
+		err = errors.Join(err, gz.Close())
+	}
+	if err != nil {
+		// The scraper went away or timed out: nothing to answer any more.
+		e.logger.Debug("Scrape of /metrics cut short", zap.Error(err))
+	}
 }
 
 // exposedMonths returns the pinned months, or else the configured number of
@@ -91,134 +126,158 @@ var tokenTypes = []struct {
 	{"reasoning", func(c *ledger.Counters) uint64 { return c.ReasoningTokens }},
 }
 
-// writeExposition writes the rows of months and their connections to w,
-// every family sorted by its labels.
-//
-// Sample lines go through the VictoriaMetrics/metrics writers, which add
-// metadata of their own only when metrics.ExposeMetadata is switched on for
-// the process; it must stay off, as HELP and TYPE are written here once per
-// family.
-func writeExposition(ctx context.Context, w io.Writer, store ledger.Store, months []string) error {
-	rows, err := store.Rows(ctx, months)
-	if err != nil {
-		return err
+// seriesOf reads the connections of rows and returns their series.
+func seriesOf(ctx context.Context, store ledger.Store, rows []ledger.Row) (exposedSeries, error) {
+	ids := make(map[ledger.ConnectionID]struct{})
+	for i := range rows {
+		ids[ledger.ConnectionID{Org: rows[i].Org, Connection: rows[i].Connection}] = struct{}{}
 	}
-	conns, err := store.Connections(ctx)
+	conns, err := store.ConnectionsOf(ctx, slices.Collect(maps.Keys(ids)))
 	if err != nil {
-		return err
+		return exposedSeries{}, err
 	}
-	writeSeries(w, newSeries(rows, conns))
-	return nil
+	return newSeries(rows, conns), nil
 }
 
 // writeSeries writes the families of series to w.
-func writeSeries(w io.Writer, series exposedSeries) {
-	for _, f := range rowFamilies {
-		writeMetadata(w, f.name, f.help, "counter")
-		for _, r := range series.rows {
-			metrics.WriteCounterUint64(w, f.name+"{"+r.labels+"}", f.value(&r.counters))
-		}
-	}
-
-	const tokens = "genai_connection_tokens_total"
-	writeMetadata(w, tokens,
-		"Tokens by type: input includes cache reads and writes, output includes reasoning.", "counter")
-	for _, r := range series.rows {
-		for _, tt := range tokenTypes {
-			metrics.WriteCounterUint64(w, tokens+"{"+r.labels+`,type="`+tt.name+`"}`, tt.value(&r.counters))
-		}
-	}
-
-	const cost = "genai_connection_cost_usd_total"
-	writeMetadata(w, cost, "Cost in USD, a view of the exact amount in the ledger.", "counter")
-	for _, r := range series.rows {
-		metrics.WriteCounterFloat64(w, cost+"{"+r.labels+"}", r.counters.Cost.USD())
-	}
-
-	const lastSeen = "genai_connection_last_seen_timestamp_seconds"
-	writeMetadata(w, lastSeen, "Unix time of the connection's latest call.", "gauge")
-	for _, c := range series.connections {
-		metrics.WriteGaugeFloat64(w, lastSeen+"{"+c.labels+"}", float64(c.info.LastSeen)/1e9)
-	}
-
-	const info = "genai_connection_info"
-	writeMetadata(w, info, "Chargeback labels of the connection as of its latest call; always 1.", "gauge")
-	for _, c := range series.connections {
-		metrics.WriteGaugeUint64(w, info+"{"+c.labels+`,team="`+labelValue(c.info.Team)+
-			`",cost_center="`+labelValue(c.info.CostCenter)+`"}`, 1)
-	}
+func writeSeries(w io.Writer, series exposedSeries) error {
+	sw := newSampleWriter(w)
+	series.write(sw)
+	return sw.flush()
 }
 
-func writeMetadata(w io.Writer, name, help, typ string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+// Names of the families that are not in rowFamilies.
+const (
+	tokensFamily   = "genai_connection_tokens_total"
+	costFamily     = "genai_connection_cost_usd_total"
+	lastSeenFamily = "genai_connection_last_seen_timestamp_seconds"
+	infoFamily     = "genai_connection_info"
+)
+
+// tokenTypeLabels are the type labels of tokenTypes, escaped and ready to
+// follow a row's labels.
+var tokenTypeLabels = func() []string {
+	out := make([]string, len(tokenTypes))
+	for i, tt := range tokenTypes {
+		out[i] = `,type="` + tt.name + `"`
+	}
+	return out
+}()
+
+// write writes every family of s, each once with its HELP and TYPE lines.
+func (s exposedSeries) write(sw *sampleWriter) {
+	for _, f := range rowFamilies {
+		sw.metadata(f.name, f.help, "counter")
+		for i, r := range s.order {
+			sw.uint(f.name, s.labels[i], "", f.value(&s.rows[r].Counters))
+		}
+	}
+
+	sw.metadata(tokensFamily,
+		"Tokens by type: input includes cache reads and writes, output includes reasoning.", "counter")
+	for i, r := range s.order {
+		for j, tt := range tokenTypes {
+			sw.uint(tokensFamily, s.labels[i], tokenTypeLabels[j], tt.value(&s.rows[r].Counters))
+		}
+	}
+
+	sw.metadata(costFamily, "Cost in USD, a view of the exact amount in the ledger.", "counter")
+	for i, r := range s.order {
+		sw.float(costFamily, s.labels[i], s.rows[r].Cost.USD())
+	}
+
+	sw.metadata(lastSeenFamily, "Unix time of the connection's latest call.", "gauge")
+	for i := range s.connections {
+		sw.float(lastSeenFamily, s.connections[i].labels, float64(s.connections[i].info.LastSeen)/1e9)
+	}
+
+	sw.metadata(infoFamily, "Chargeback labels of the connection as of its latest call; always 1.", "gauge")
+	for i := range s.connections {
+		sw.uint(infoFamily, s.connections[i].labels, s.connections[i].infoLabels, 1)
+	}
 }
 
 // exposedSeries are the label sets of one scrape with their values, sorted.
 type exposedSeries struct {
-	rows        []rowSeries
+	// rows[order[i]] is the i-th row series in label order, labels[i]
+	// its labels, escaped.
+	rows        []ledger.Row
+	order       []int32
+	labels      []string
 	connections []connectionSeries
-}
-
-type rowSeries struct {
-	key      ledger.Key // label values, escaped
-	labels   string
-	counters ledger.Counters
 }
 
 type connectionSeries struct {
 	id     ledger.ConnectionID // label values, escaped
 	labels string
-	info   ledger.ConnectionInfo
+	// infoLabels are the chargeback labels of genai_connection_info,
+	// escaped, after labels.
+	infoLabels string
+	info       ledger.ConnectionInfo
 }
 
-// newSeries turns rows into series keyed by their escaped label values.
-// Names that differ only in bytes that are not UTF-8 escape to the same
-// labels; their counters are added so that no series appears twice. Only
-// connections with a row in the exposed months are listed.
+// newSeries turns rows into series keyed by their escaped label values,
+// each label value escaped once. It takes rows over: the series refer to
+// them, and counters merged are added into them. Names that differ only in bytes that are
+// not UTF-8 escape to the same labels; their counters are added so that no
+// series appears twice. Only connections with a row among rows are listed;
+// conns may hold others, which are left out.
 func newSeries(rows []ledger.Row, conns []ledger.Connection) exposedSeries {
-	byKey := make(map[ledger.Key]ledger.Counters, len(rows))
-	byID := make(map[ledger.ConnectionID]ledger.ConnectionInfo)
-	for _, r := range rows {
-		k := ledger.Key{
+	keys := make([]ledger.Key, len(rows))
+	order := make([]int32, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		keys[i] = ledger.Key{
 			Org:        labelValue(r.Org),
 			Connection: labelValue(r.Connection),
 			Month:      labelValue(r.Month),
 			Model:      labelValue(r.Model),
 		}
-		c := byKey[k]
-		c.Add(r.Counters)
-		byKey[k] = c
-
-		id := ledger.ConnectionID{Org: k.Org, Connection: k.Connection}
-		byID[id] = byID[id].Merge(ledger.ConnectionInfo{LastSeen: c.LastSeen})
+		order[i] = int32(i)
 	}
-	for _, c := range conns {
-		id := ledger.ConnectionID{Org: labelValue(c.Org), Connection: labelValue(c.Connection)}
-		if prev, ok := byID[id]; ok {
-			byID[id] = prev.Merge(c.ConnectionInfo)
-		}
-	}
-
-	var s exposedSeries
-	for k, c := range byKey {
-		labels := `org="` + k.Org + `",connection="` + k.Connection +
-			`",model="` + k.Model + `",month="` + k.Month + `"`
-		s.rows = append(s.rows, rowSeries{key: k, labels: labels, counters: c})
-	}
-	slices.SortFunc(s.rows, func(a, b rowSeries) int {
-		return cmp.Or(cmp.Compare(a.key.Org, b.key.Org), cmp.Compare(a.key.Connection, b.key.Connection),
-			cmp.Compare(a.key.Model, b.key.Model), cmp.Compare(a.key.Month, b.key.Month))
+	// Sorting the indices moves 4 bytes per swap instead of a whole row.
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &keys[i], &keys[j]
+		return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Connection, b.Connection),
+			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Month, b.Month))
 	})
-	for id, info := range byID {
+
+	// Equal keys are adjacent now: add each into the first of them, and
+	// list each connection once, in the same order.
+	s := exposedSeries{rows: rows, order: order[:0], labels: make([]string, 0, len(rows))}
+	byID := make(map[ledger.ConnectionID]int)
+	for _, i := range order {
+		k := &keys[i]
+		if n := len(s.order); n > 0 && keys[s.order[n-1]] == *k {
+			rows[s.order[n-1]].Counters.Add(rows[i].Counters)
+		} else {
+			s.order = append(s.order, i)
+			s.labels = append(s.labels, `org="`+k.Org+`",connection="`+k.Connection+
+				`",model="`+k.Model+`",month="`+k.Month+`"`)
+		}
+		id := ledger.ConnectionID{Org: k.Org, Connection: k.Connection}
+		if n := len(s.connections); n > 0 && s.connections[n-1].id == id {
+			c := &s.connections[n-1]
+			c.info = c.info.Merge(ledger.ConnectionInfo{LastSeen: rows[i].LastSeen})
+			continue
+		}
+		byID[id] = len(s.connections)
 		s.connections = append(s.connections, connectionSeries{
 			id:     id,
 			labels: `org="` + id.Org + `",connection="` + id.Connection + `"`,
-			info:   info,
+			info:   ledger.ConnectionInfo{LastSeen: rows[i].LastSeen},
 		})
 	}
-	slices.SortFunc(s.connections, func(a, b connectionSeries) int {
-		return cmp.Or(cmp.Compare(a.id.Org, b.id.Org), cmp.Compare(a.id.Connection, b.id.Connection))
-	})
+	for _, c := range conns {
+		id := ledger.ConnectionID{Org: labelValue(c.Org), Connection: labelValue(c.Connection)}
+		if i, ok := byID[id]; ok {
+			s.connections[i].info = s.connections[i].info.Merge(c.ConnectionInfo)
+		}
+	}
+	for i := range s.connections {
+		c := &s.connections[i]
+		c.infoLabels = `,team="` + labelValue(c.info.Team) + `",cost_center="` + labelValue(c.info.CostCenter) + `"`
+	}
 	return s
 }
 
@@ -226,7 +285,11 @@ var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // labelValue escapes s for a quoted label value of the Prometheus text
 // format: backslash, double quote and newline are escaped, and bytes that are
-// not UTF-8 become U+FFFD, as the format allows only UTF-8.
+// not UTF-8 become U+FFFD, as the format allows only UTF-8. A value with
+// nothing to escape is returned as it is, without a copy.
 func labelValue(s string) string {
+	if !strings.ContainsAny(s, "\\\"\n") && utf8.ValidString(s) {
+		return s
+	}
 	return labelEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD"))
 }

@@ -30,6 +30,12 @@ const (
 
 	defaultMaxOrganizations = 1000
 	defaultMaxConnections   = 10_000
+	// A connection links to one provider or server; providers list tens of
+	// models, and dated versions fold into one canonical name, so a real
+	// connection stays far below 100 over a year. A client that puts a
+	// request id or a prompt into the model name reaches it within one
+	// request and costs at most 100 rows per connection and month.
+	defaultMaxModels = 100
 )
 
 // NewFactory returns the factory of the usageledger exporter.
@@ -54,8 +60,9 @@ func createDefaultConfig() component.Config {
 		Limits: LimitsConfig{
 			Organizations:              defaultMaxOrganizations,
 			ConnectionsPerOrganization: defaultMaxConnections,
+			ModelsPerConnection:        defaultMaxModels,
 		},
-		Backup:        true,
+		Backup:        false,
 		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
 		QueueConfig:   configoptional.Default(exporterhelper.NewDefaultQueueConfig()),

@@ -2,11 +2,13 @@ package usageledgerexporter
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -16,29 +18,44 @@ import (
 )
 
 func TestGuardAdmit(t *testing.T) {
-	g := newGuard(LimitsConfig{Organizations: 2, ConnectionsPerOrganization: 2}, []ledger.Connection{
-		{ConnectionID: ledger.ConnectionID{Org: "acme", Connection: "a"}},
-	})
-	f := func(org, conn, wantOrg, wantConn string, wantOver bool) {
+	g := newGuard(LimitsConfig{Organizations: 2, ConnectionsPerOrganization: 2, ModelsPerConnection: 2},
+		[]ledger.Connection{{ConnectionID: ledger.ConnectionID{Org: "acme", Connection: "a"}}},
+		[]ledger.Row{
+			{Key: ledger.Key{Org: "acme", Connection: "a", Month: "2026-11", Model: "m1"}},
+			{Key: ledger.Key{Org: "acme", Connection: "a", Month: "2026-10", Model: "m1"}},
+		})
+	f := func(org, conn, model string, want placement) {
 		t.Helper()
-		gotOrg, gotConn, over := g.admit(org, conn)
-		assert.Equal(t, [3]any{wantOrg, wantConn, wantOver}, [3]any{gotOrg, gotConn, over}, "%s/%s", org, conn)
+		assert.Equal(t, want, g.admit(org, conn, model), "%s/%s/%s", org, conn, model)
 	}
-	f("acme", "a", "acme", "a", false) // known from the ledger
-	f("acme", "b", "acme", "b", false) // second connection of acme
-	f("acme", "c", "acme", overflow, true)
-	f("acme", "a", "acme", "a", false) // admitted ones stay admitted
-	f("beta", "x", "beta", "x", false) // second organization
-	f("gamma", "x", overflow, overflow, true)
-	f(overflow, "y", overflow, overflow, true)
-	f("acme", overflow, "acme", overflow, true)
-	f("beta", "y", "beta", "y", false)
-	f("beta", "z", "beta", overflow, true)
+	f("acme", "a", "m1", placement{"acme", "a", "m1", ""}) // known from the ledger, once
+	f("acme", "b", "m1", placement{"acme", "b", "m1", ""}) // second connection of acme
+	f("acme", "c", "m1", placement{"acme", overflow, "m1", limitConnections})
+	f("acme", "a", "m1", placement{"acme", "a", "m1", ""}) // admitted ones stay admitted
+	f("beta", "x", "m1", placement{"beta", "x", "m1", ""}) // second organization
+	f("gamma", "x", "m1", placement{overflow, overflow, "m1", limitOrganizations})
+	f("beta", "y", "m1", placement{"beta", "y", "m1", ""})
+	f("beta", "z", "m1", placement{"beta", overflow, "m1", limitConnections})
+
+	// Two models per connection: the third goes to model _overflow.
+	f("acme", "a", "m2", placement{"acme", "a", "m2", ""})
+	f("acme", "a", "m3", placement{"acme", "a", overflow, limitModels})
+	f("acme", "a", "m2", placement{"acme", "a", "m2", ""})
+	f("acme", "b", "m3", placement{"acme", "b", "m3", ""}) // per connection
+	// An overflow bucket is bounded too; its limit is the first one hit.
+	f("acme", "d", "m2", placement{"acme", overflow, "m2", limitConnections})
+	f("acme", "e", "m3", placement{"acme", overflow, overflow, limitConnections})
+	f("delta", "x", "m3", placement{overflow, overflow, "m3", limitOrganizations})
+	// A real name that was the overflow name has been through realName.
+	f(realName(overflow), "y", "m1", placement{overflow, overflow, "m1", limitOrganizations})
+	f("acme", realName(overflow), "m1", placement{"acme", overflow, "m1", limitConnections})
+	f("acme", "a", realName(overflow), placement{"acme", "a", overflow, limitModels})
+	f("beta", "x", realName(overflow), placement{"beta", "x", overflow + "_", ""})
 }
 
 func TestOverflowKeepsTotals(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Limits = LimitsConfig{Organizations: 1, ConnectionsPerOrganization: 1}
+	cfg.Limits = LimitsConfig{Organizations: 1, ConnectionsPerOrganization: 1, ModelsPerConnection: 100}
 	cfg.PinnedMonths = []string{"2026-11"}
 	r := start(t, cfg)
 
@@ -60,8 +77,12 @@ func TestOverflowKeepsTotals(t *testing.T) {
 	assert.Equal(t, uint64(1), tokens("acme", "a"))
 	assert.Equal(t, uint64(6), tokens("acme", overflow))
 	assert.Equal(t, uint64(8), tokens(overflow, overflow))
+	// b and c past the connection limit, beta past the organization limit.
 	metadatatest.AssertEqualExporterUsageledgerCallsOverflowed(t, r.telemetry,
-		[]metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{
+			{Value: 1, Attributes: attribute.NewSet(attribute.String("limit", limitOrganizations))},
+			{Value: 2, Attributes: attribute.NewSet(attribute.String("limit", limitConnections))},
+		}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	_, samples := r.scrape(t)
 	assert.Equal(t, 2.0, samples["genai_connection_requests_total{connection=_overflow,model=m,month=2026-11,org=acme}"])
@@ -156,4 +177,90 @@ func TestCallWithoutTeamKeepsLabels(t *testing.T) {
 	_, samples = r.scrape(t)
 	assert.Equal(t, []string{"genai_connection_info{connection=bot,cost_center=cc-1,org=acme,team=sales}"},
 		infoSeries(samples))
+}
+
+// TestModelLimitThroughExporter sends 2,000 calls of one connection, each
+// with a model of its own, as a client that puts a request id into the
+// model name does.
+func TestModelLimitThroughExporter(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PinnedMonths = []string{"2026-11"}
+	r := start(t, cfg)
+
+	var spans []span
+	for i := range 2000 {
+		spans = append(spans, span{nov10, with(call("acme", "bot", fmt.Sprintf("model-%d", i)),
+			usage.AttrInputTokens, 1)})
+	}
+	r.consume(t, tracesOf(t, spans...))
+
+	// The first 100 models (the default limit) have rows of their own; the
+	// other 1,900 calls share model _overflow. 2,000 requests and tokens
+	// in all, as sent.
+	rows := r.rows(t, "2026-11")
+	assert.Len(t, rows, 101)
+	var requests, tokens uint64
+	for _, c := range rows {
+		requests += c.Requests
+		tokens += c.InputTokens
+	}
+	assert.Equal(t, [2]uint64{2000, 2000}, [2]uint64{requests, tokens})
+	over := rows[ledger.Key{Org: "acme", Connection: "bot", Month: "2026-11", Model: overflow}]
+	assert.Equal(t, uint64(1900), over.Requests)
+	assert.Equal(t, uint64(1), rows[ledger.Key{Org: "acme", Connection: "bot", Month: "2026-11", Model: "model-99"}].Requests)
+	metadatatest.AssertEqualExporterUsageledgerCallsOverflowed(t, r.telemetry,
+		[]metricdata.DataPoint[int64]{
+			{Value: 1900, Attributes: attribute.NewSet(attribute.String("limit", limitModels))},
+		}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+
+	// After a restart the same 100 models are in: model-0 keeps its row,
+	// a new model goes to _overflow.
+	require.NoError(t, r.traces.Shutdown(context.Background()))
+	again := start(t, cfg)
+	again.consume(t, tracesOf(t,
+		span{nov10, call("acme", "bot", "model-0")},
+		span{nov10, call("acme", "bot", "model-5000")},
+	))
+	rows = again.rows(t, "2026-11")
+	assert.Len(t, rows, 101)
+	assert.Equal(t, uint64(2), rows[ledger.Key{Org: "acme", Connection: "bot", Month: "2026-11", Model: "model-0"}].Requests)
+	assert.Equal(t, uint64(1901), rows[ledger.Key{Org: "acme", Connection: "bot", Month: "2026-11", Model: overflow}].Requests)
+}
+
+// TestReservedNamesStayApart sends calls of an organization, a connection
+// and a model literally named _overflow (and _overflow_) while the limits
+// also book calls to the overflow buckets: the real names keep rows of
+// their own.
+func TestReservedNamesStayApart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PinnedMonths = []string{"2026-11"}
+	cfg.Limits = LimitsConfig{Organizations: 3, ConnectionsPerOrganization: 2, ModelsPerConnection: 100}
+	r := start(t, cfg)
+
+	r.consume(t, tracesOf(t,
+		span{nov10, call(overflow, "bot", "m")},     // a tenant named _overflow
+		span{nov10, call(overflow+"_", "bot", "m")}, // and one named _overflow_
+		span{nov10, call("acme", overflow, "m")},    // a connection named _overflow
+		span{nov10, call("acme", "b", "m")},         // acme's second connection
+		span{nov10, call("acme", "c", "m")},         // past the limit: acme/_overflow
+		span{nov10, call("acme", "b", overflow)},    // a model named _overflow
+		span{nov10, call("globex", "bot", "m")},     // past the organization limit
+	))
+
+	key := func(org, conn, model string) ledger.Key {
+		return ledger.Key{Org: org, Connection: conn, Month: "2026-11", Model: model}
+	}
+	requests := make(map[ledger.Key]uint64)
+	for k, c := range r.rows(t, "2026-11") {
+		requests[k] = c.Requests
+	}
+	assert.Equal(t, map[ledger.Key]uint64{
+		key("_overflow_", "bot", "m"):  1,
+		key("_overflow__", "bot", "m"): 1,
+		key("acme", "_overflow_", "m"): 1,
+		key("acme", "b", "m"):          1,
+		key("acme", overflow, "m"):     1,
+		key("acme", "b", "_overflow_"): 1,
+		key(overflow, overflow, "m"):   1,
+	}, requests)
 }

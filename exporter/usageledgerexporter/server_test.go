@@ -44,6 +44,7 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 func TestMetricsServerUsesAuthExtension(t *testing.T) {
 	authID := component.MustNewID("scrape_token")
 	cfg := testConfig(t)
+	cfg.Backup = true
 	cfg.Metrics.Auth = configoptional.Some(confighttp.AuthConfig{
 		Config: configauth.Config{AuthenticatorID: authID},
 	})

@@ -187,6 +187,44 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 	return out, s.wrap("read connections", err)
 }
 
+// connectionsOf looks each id up in one read transaction. The ids are
+// sorted by their encoded key first, so that the lookups walk the file's
+// pages in order.
+func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = encodeConnectionKey(id)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	keys = slices.CompactFunc(keys, bytes.Equal)
+
+	out := make([]Connection, 0, len(keys))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// One cursor for all: Bucket.Get would allocate a cursor per key.
+		c := tx.Bucket(bucketConnections).Cursor()
+		for _, k := range keys {
+			found, v := c.Seek(k)
+			if !bytes.Equal(found, k) {
+				continue
+			}
+			id, err := decodeConnectionKey(k)
+			if err != nil {
+				return err
+			}
+			info, err := decodeConnectionInfo(v)
+			if err != nil {
+				return fmt.Errorf("connection %+v: %w", id, err)
+			}
+			out = append(out, Connection{ConnectionID: id, ConnectionInfo: info})
+		}
+		return nil
+	})
+	return out, s.wrap("read connections", err)
+}
+
 func (s *fileStore) zones(ctx context.Context, months []string) (map[OrgMonth]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -106,6 +106,13 @@ func (h *fileHandle) Connections(ctx context.Context) ([]Connection, error) {
 	return h.file.store.connections(ctx)
 }
 
+func (h *fileHandle) ConnectionsOf(ctx context.Context, ids []ConnectionID) ([]Connection, error) {
+	if h.closed.Load() {
+		return nil, fmt.Errorf("ledger file %q: read connections: %w", h.path, ErrClosed)
+	}
+	return h.file.store.connectionsOf(ctx, ids)
+}
+
 func (h *fileHandle) Zones(ctx context.Context, months []string) (map[OrgMonth]string, error) {
 	if h.closed.Load() {
 		return nil, fmt.Errorf("ledger file %q: read zones: %w", h.path, ErrClosed)

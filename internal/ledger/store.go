@@ -41,6 +41,11 @@ type Store interface {
 	// Connections returns every connection recorded, in no particular order.
 	Connections(ctx context.Context) ([]Connection, error)
 
+	// ConnectionsOf returns the recorded connections among ids, each once
+	// and in no particular order; an id not recorded is left out. It reads
+	// only those connections, however many the ledger holds.
+	ConnectionsOf(ctx context.Context, ids []ConnectionID) ([]Connection, error)
+
 	// Zones returns the time zone recorded first for each organization in
 	// the given months ([Batch.SetZone]), by organization and month. A
 	// month that is not "YYYY-MM" fails the read.

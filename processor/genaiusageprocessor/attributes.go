@@ -34,14 +34,18 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutStr(usage.AttrTarget, c.target)
 	}
 	attrs.PutStr(usage.AttrModel, c.model)
-	putAbsent(attrs, usage.AttrRequestModel, c.requestModel)
-	putAbsent(attrs, usage.AttrResponseModel, c.responseModel)
+	if !c.requestModelNamed {
+		putAbsent(attrs, usage.AttrRequestModel, c.requestModel)
+	}
+	if !c.responseModelNamed {
+		putAbsent(attrs, usage.AttrResponseModel, c.responseModel)
+	}
 
-	putCount(attrs, usage.AttrInputTokens, c.tokens.Input, c.hasUsage)
-	putCount(attrs, usage.AttrOutputTokens, c.tokens.Output, c.hasUsage)
-	putCount(attrs, usage.AttrCacheReadTokens, c.tokens.CacheRead, c.hasCacheRead)
-	putCount(attrs, usage.AttrCacheWriteTokens, c.tokens.CacheWrite, c.hasCacheWrite)
-	putCount(attrs, usage.AttrReasoningTokens, c.tokens.Reasoning, c.hasReasoning)
+	putCount(attrs, qInput, c.tokens.Input, c.hasUsage, c.held)
+	putCount(attrs, qOutput, c.tokens.Output, c.hasUsage, c.held)
+	putCount(attrs, qCacheRead, c.tokens.CacheRead, c.hasCacheRead, c.held)
+	putCount(attrs, qCacheWrite, c.tokens.CacheWrite, c.hasCacheWrite, c.held)
+	putCount(attrs, qReasoning, c.tokens.Reasoning, c.hasReasoning, c.held)
 
 	if c.priced {
 		attrs.PutInt(usage.AttrCostPicoUSD, c.costPicoUSD)
@@ -62,12 +66,18 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutDouble(usage.AttrAdjustedCount, c.adjustedCount)
 		attrs.PutBool(usage.AttrSampled, true)
 	}
+	if c.responseID != "" {
+		// The ledger counts one call per trace and response id.
+		attrs.PutStr(usage.AttrResponseID, c.responseID)
+	}
 }
 
 // attributesAdded returns how many attributes write adds to attrs.
 func (c *call) attributesAdded() int {
 	n := 7 // counted, org, connection, outcome, call kind, provider, model
-	for _, s := range [...]string{c.team, c.costCenter, c.requestModel, c.responseModel} {
+	for _, s := range [...]string{
+		c.team, c.costCenter, c.requestModel, c.responseModel, c.responseID,
+	} {
 		if s != "" {
 			n++ // at most; a model the span names already is not written
 		}
@@ -120,17 +130,19 @@ func putFlag(attrs pcommon.Map, key string, set bool) {
 	}
 }
 
-// putCount writes a normalized token count when it was reported, is not
-// zero, or the span already has the attribute. A count the span already
-// holds as that very int is left as it is, which spares an allocation.
-func putCount(attrs pcommon.Map, key string, n int64, reported bool) {
-	v, ok := attrs.Get(key)
-	switch {
-	case ok && v.Type() == pcommon.ValueTypeInt && v.Int() == n:
+// putCount writes the normalized count of quantity q under its standard
+// name when it was reported, is not zero, or the span already has the
+// attribute. held says what the span carried under each name before write
+// began, which spares looking again. A count the span already holds as
+// that very int is left as it is, which spares an allocation.
+func putCount(attrs pcommon.Map, q quantity, n int64, reported bool, held [len(standardCounts)]heldCount) {
+	switch h := held[q]; {
+	case h.present && h.isInt && h.n == n:
 		return
-	case ok:
+	case h.present:
+		v, _ := attrs.Get(standardCounts[q])
 		v.SetInt(n)
 	case reported || n != 0:
-		attrs.PutInt(key, n)
+		attrs.PutInt(standardCounts[q], n)
 	}
 }

@@ -22,6 +22,10 @@ type candidate struct {
 	// blocked the call before or after the model ran.
 	blocked  bool
 	filtered bool
+	// responseID is the span's response id once responseRead says it was
+	// looked up, so that a call's attributes are scanned for it once.
+	responseID   string
+	responseRead bool
 }
 
 // guard is a guardrail span of the batch that blocked a request.
@@ -183,6 +187,7 @@ func (b *batch) linkResponses() {
 			continue
 		}
 		id := responseID(c.span.Attributes())
+		c.responseID, c.responseRead = id, true
 		if id == "" {
 			continue
 		}
@@ -220,6 +225,7 @@ const (
 	famLLM                                // llm.* (OpenInference, OpenLLMetry)
 	famTraceloop                          // traceloop.*
 	famLiteLLM                            // litellm.*
+	famOpenAI                             // openai.*, gen_ai.openai.* (service tier)
 )
 
 // attributeFamilies returns the families of attrs' keys; 0 means the span
@@ -240,6 +246,8 @@ func attributeFamilies(attrs pcommon.Map) families {
 					f |= famAggregated
 				case strings.HasPrefix(key, "gen_ai.guardrail."):
 					f |= famGuardrail
+				case strings.HasPrefix(key, "gen_ai.openai."):
+					f |= famOpenAI
 				}
 			}
 		case 'm':
@@ -247,8 +255,11 @@ func attributeFamilies(attrs pcommon.Map) families {
 				f |= famMCP
 			}
 		case 'o':
-			if strings.HasPrefix(key, "openinference.") {
+			switch {
+			case strings.HasPrefix(key, "openinference."):
 				f |= famOpenInference
+			case strings.HasPrefix(key, "openai."):
+				f |= famOpenAI
 			}
 		case 'a':
 			if strings.HasPrefix(key, "ai.") {

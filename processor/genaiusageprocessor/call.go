@@ -67,10 +67,19 @@ type call struct {
 	target        string
 	requestModel  string
 	responseModel string
-	model         string
-	outcome       usage.Outcome
+	// requestModelNamed and responseModelNamed are true when the span
+	// carries that model under its standard name already.
+	requestModelNamed  bool
+	responseModelNamed bool
+	model              string
+	outcome            usage.Outcome
+	// responseID is the provider's id of the response, or "".
+	responseID string
 
 	tokens pricing.Tokens
+	// held is what the span carries under the standard token count names,
+	// in the order of standardCounts, as read before anything is written.
+	held [len(standardCounts)]heldCount
 	// hasUsage is true when the span reported at least one token count;
 	// hasCacheRead, hasCacheWrite and hasReasoning when it reported that one.
 	hasUsage      bool

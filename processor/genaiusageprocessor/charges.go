@@ -70,7 +70,8 @@ func reportedCost(attrs pcommon.Map) (float64, bool) {
 // cost its span reports. It runs before write, which replaces
 // gen_ai.usage.cost with the cost charged.
 func (c *call) readCharges(attrs pcommon.Map, fam families, policy pricing.SpanCostPolicy) {
-	if fam&famGenAI != 0 {
+	// Only GenAI spans with an OpenAI attribute can name a tier.
+	if fam&famGenAI != 0 && fam&famOpenAI != 0 {
 		c.serviceTier = serviceTier(attrs)
 	}
 	if policy != "" && policy != pricing.SpanCostComputed {

@@ -1,12 +1,11 @@
 package genaiusageprocessor // import "github.com/usageledger/usageledger/processor/genaiusageprocessor"
 
 import (
-	"encoding/hex"
-	"hash/fnv"
 	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 // identity says whom a call is attributed to.
@@ -125,36 +124,10 @@ func scalarString(v pcommon.Value) string {
 	}
 }
 
-// maxIdentityBytes bounds an identity value or model name. Longer ones
-// keep their first shortenedPrefixBytes and get a hash of the whole value,
-// so two long names stay apart while the ledger key and the label stay
-// small: a name of any length can neither fail a commit nor flood a scrape.
-const (
-	maxIdentityBytes     = 256
-	shortenedPrefixBytes = 236
-)
-
 // identityValue makes s fit for a ledger key: invalid UTF-8 bytes become
 // U+FFFD, surrounding white space is removed, and a value longer than
-// maxIdentityBytes is shortened to its first bytes, "…" and 16 hex digits
-// of its FNV-1a hash. It allocates only when s holds invalid UTF-8 or is
-// too long.
+// [usage.MaxValueBytes] is shortened as [usage.BoundedValue] does. It
+// allocates only when s holds invalid UTF-8 or is too long.
 func identityValue(s string) string {
-	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) <= maxIdentityBytes {
-		return s
-	}
-	return shortenedValue(s)
-}
-
-// shortenedValue is the bounded form of a valid UTF-8 string s longer than
-// maxIdentityBytes.
-func shortenedValue(s string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
-	cut := shortenedPrefixBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…" + hex.EncodeToString(h.Sum(nil))
+	return usage.BoundedValue(strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD")))
 }

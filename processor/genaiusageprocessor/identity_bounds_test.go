@@ -5,36 +5,28 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// A name of tens of kilobytes (a client bug, an attack) once made the ledger
-// refuse its whole request: bbolt keys stop at 32 KiB. Identity values and
-// model names are bounded instead.
+// Identity values and model names are bounded by the rule the exporter
+// applies too (usage.BoundedValue), after white space is trimmed and bytes
+// that are not UTF-8 are replaced.
 func TestIdentityValueIsBounded(t *testing.T) {
-	f := func(in string, wantLen int, wantPrefix string) {
+	f := func(in, want string) {
 		t.Helper()
-		got := identityValue(in)
-		assert.Len(t, got, wantLen)
-		assert.True(t, strings.HasPrefix(got, wantPrefix), "%q does not start with %q", got, wantPrefix)
+		assert.Equal(t, want, identityValue(in))
 	}
-
-	// Up to 256 bytes a value is kept whole.
-	f(strings.Repeat("a", 256), 256, strings.Repeat("a", 256))
-	// Longer: the first 236 bytes, "…" (3 bytes) and 16 hex digits: 255 bytes.
-	f(strings.Repeat("a", 257), 255, strings.Repeat("a", 236)+"…")
-	f(strings.Repeat("A", 33000), 255, strings.Repeat("A", 236)+"…")
-	// "é" is 2 bytes: 118 of them fill 236 bytes exactly.
-	f(strings.Repeat("é", 200), 255, strings.Repeat("é", 118)+"…")
-	// "€" is 3 bytes: 78 fill 234 bytes, and byte 236 would split the 79th.
-	f(strings.Repeat("€", 200), 234+3+16, strings.Repeat("€", 78)+"…")
-}
-
-func TestLongValuesStayApart(t *testing.T) {
-	base := strings.Repeat("x", 300)
-	a, b := identityValue(base+"a"), identityValue(base+"b")
-	require.NotEqual(t, a, b, "two names differing past the cut must not merge")
-	assert.Equal(t, a, identityValue(base+"a"), "the shortened form is stable")
+	long := strings.Repeat("A", 33000)
+	f(long, usage.BoundedValue(long))
+	f("  "+long+"\n", usage.BoundedValue(long))
+	f(strings.Repeat("a", 256), strings.Repeat("a", 256))
+	// A run of bytes that are not UTF-8 becomes one U+FFFD; 150 runs in
+	// 300 bytes make 600 bytes, then bounded.
+	f(strings.Repeat("\xff", 300), "\uFFFD")
+	f(strings.Repeat("a\xff", 150), usage.BoundedValue(strings.Repeat("a\uFFFD", 150)))
+	f(" bad\xff ", "bad\uFFFD")
+	assert.Len(t, identityValue(long), 255)
 }
 
 func TestShortValuesDoNotAllocate(t *testing.T) {

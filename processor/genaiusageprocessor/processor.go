@@ -192,10 +192,6 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	}
 	c := p.derive(ctx, cand, &b.resource)
 	c.write(cand.span.Attributes())
-	if id := responseID(cand.span.Attributes()); id != "" {
-		// The ledger counts one call per trace and response id.
-		cand.span.Attributes().PutStr(usage.AttrResponseID, id)
-	}
 
 	for i, o := range outcomes {
 		if o == c.outcome {
@@ -237,6 +233,7 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 		requestModel:  stringAttr(attrs, attrRequestModel),
 		responseModel: stringAttr(attrs, attrResponseModel),
 	}
+	c.requestModelNamed, c.responseModelNamed = c.requestModel != "", c.responseModel != ""
 	if c.requestModel == "" && cand.fam&(famLLM|famVercel) != 0 {
 		c.requestModel = stringAttr(attrs, attrOIRequestModel, attrAIModel)
 	}
@@ -253,6 +250,7 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 
 	reported, malformed := readUsage(attrs, cand.fam, c.provider, cand.scope.Scope().Name())
 	c.tokens = reported.normalized()
+	c.held = reported.held
 	c.hasUsage = reported.any()
 	c.hasCacheRead = reported.cacheRead.present
 	c.hasCacheWrite = reported.cacheWrite.present
@@ -275,6 +273,10 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 	c.identity = p.identities.readWith(attrs, resource, c.target)
 
 	c.readCharges(attrs, cand.fam, p.cfg.Pricing.SpanCost)
+	c.responseID = cand.responseID
+	if !cand.responseRead {
+		c.responseID = responseID(attrs)
+	}
 	p.price(&c, endTime(span))
 	if c.model == "" {
 		c.model = unknownValue

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/usageledger/usageledger/internal/pricing"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 // maxTokenCount is the largest token count read from a span. Larger values
@@ -39,6 +40,25 @@ type reportedTokens struct {
 	// inputExcludesCache is true when input is a provider's raw count that
 	// leaves out cache reads and writes (Anthropic's input_tokens).
 	inputExcludesCache bool
+
+	// held records the standard token count names, for write.
+	held [len(standardCounts)]heldCount
+}
+
+// standardCounts are the standard names of the counts write keeps
+// normalized, in the order of their quantities: each is the rank 0 name of
+// quantity(i) in usageNames.
+var standardCounts = [...]string{
+	usage.AttrInputTokens, usage.AttrOutputTokens, usage.AttrCacheReadTokens,
+	usage.AttrCacheWriteTokens, usage.AttrReasoningTokens,
+}
+
+// heldCount is what a span holds under one standard token count name: its
+// first value under that name, the one Map.Get returns.
+type heldCount struct {
+	present bool
+	isInt   bool
+	n       int64
 }
 
 // quantity is one of the token quantities a usage attribute reports.
@@ -150,6 +170,9 @@ func readFlatUsage(attrs pcommon.Map) (reportedTokens, bool) {
 		if !ok {
 			continue
 		}
+		if name.rank == 0 && name.q < qTotal && !t.held[name.q].present {
+			t.held[name.q] = heldCount{present: true, isInt: v.Type() == pcommon.ValueTypeInt, n: v.Int()}
+		}
 		n, ok := parseCount(v)
 		if !ok {
 			malformed = true
@@ -163,13 +186,15 @@ func readFlatUsage(attrs pcommon.Map) (reportedTokens, bool) {
 	return t, malformed
 }
 
-// mayBeUsageName reports whether key has the prefix of a name in
-// usageNames; it spares most attributes of a call the map lookup.
+// mayBeUsageName reports whether key has the prefix (and, under gen_ai.,
+// the suffix) of a name in usageNames; it spares most attributes of a call,
+// models and finish reasons included, the map lookup.
 func mayBeUsageName(key string) bool {
 	switch {
 	case strings.HasPrefix(key, "gen_ai."):
-		return strings.HasPrefix(key[len("gen_ai."):], "usage.") ||
-			strings.HasPrefix(key[len("gen_ai."):], "response.")
+		return strings.HasSuffix(key, "_tokens") &&
+			(strings.HasPrefix(key[len("gen_ai."):], "usage.") ||
+				strings.HasPrefix(key[len("gen_ai."):], "response."))
 	case strings.HasPrefix(key, "llm."):
 		return strings.HasPrefix(key[len("llm."):], "token_count.") ||
 			strings.HasPrefix(key[len("llm."):], "usage.")

@@ -1,12 +1,14 @@
 package genaiusageprocessor
 
 import (
+	"context"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/usageledger/usageledger/internal/pricing"
 )
@@ -180,5 +182,48 @@ func TestUsageNamesHavePrefix(t *testing.T) {
 		assert.True(t, mayBeUsageName(name), name)
 	}
 	assert.False(t, mayBeUsageName("gen_ai.request.model"))
+	assert.False(t, mayBeUsageName("gen_ai.response.model"))
+	assert.False(t, mayBeUsageName("gen_ai.response.finish_reasons"))
+	assert.False(t, mayBeUsageName("gen_ai.usage.cost"))
 	assert.False(t, mayBeUsageName("http.route"))
+}
+
+// TestStandardCountsAreRankZero keeps the names write updates in step with
+// usageNames: standardCounts[i] is the preferred name of quantity i.
+func TestStandardCountsAreRankZero(t *testing.T) {
+	for i, name := range standardCounts {
+		assert.Equal(t, usageName{quantity(i), 0}, usageNames[name], name)
+	}
+}
+
+// TestRepeatedTokenNameFirstValueNormalized covers a span from the wire that
+// holds gen_ai.usage.input_tokens twice, first as a word and then as a
+// count: the count is read (the word makes the usage malformed) and the
+// first attribute, the one a reader of the span sees, is the one updated to
+// the normalized 120; the repeat keeps its 120 as it was.
+func TestRepeatedTokenNameFirstValueNormalized(t *testing.T) {
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{
+		"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"chat","kind":3,
+		"endTimeUnixNano":"1796318191067033479","attributes":[
+		{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
+		{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
+		{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},
+		{"key":"gen_ai.usage.input_tokens","value":{"stringValue":"many"}},
+		{"key":"gen_ai.usage.input_tokens","value":{"intValue":"120"}},
+		{"key":"gen_ai.usage.output_tokens","value":{"intValue":"30"}}]}]}]}]}`))
+	require.NoError(t, err)
+	p := newTestProcessor(t, nil)
+	out, err := p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+
+	attrs := out.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	var inputs []any
+	for key, v := range attrs.All() {
+		if key == "gen_ai.usage.input_tokens" {
+			inputs = append(inputs, v.AsRaw())
+		}
+	}
+	assert.Equal(t, []any{int64(120), int64(120)}, inputs)
+	malformed, _ := attrs.Get("usageledger.malformed")
+	assert.True(t, malformed.Bool())
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, newLedger Factory) {
 		{"failed commit leaves nothing", testFailedCommit},
 		{"concurrent commits sum exactly", testConcurrent},
 		{"connection labels latest wins", testLatestLabels},
+		{"connections of given ids", testConnectionsOf},
 		{"cost sums cross 64 bits", testCost128},
 		{"closed store", testClosed},
 		{"a span counts once", testDedupOnce},
@@ -370,6 +371,8 @@ func testClosed(t *testing.T, open func(t *testing.T) ledger.Store) {
 	_, err = s.Rows(context.Background(), []string{"2026-11"})
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	_, err = s.Connections(context.Background())
+	require.ErrorIs(t, err, ledger.ErrClosed)
+	_, err = s.ConnectionsOf(context.Background(), []ledger.ConnectionID{idChat})
 	require.ErrorIs(t, err, ledger.ErrClosed)
 
 	s = open(t)

@@ -95,7 +95,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCallsOverflowed, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_calls_overflowed",
-		metric.WithDescription("Number of counted calls booked to the _overflow organization or connection because limits::organizations or limits::connections_per_organization was reached. [Development]"),
+		metric.WithDescription("Number of counted calls booked to the _overflow organization, connection or model because limits::organizations, limits::connections_per_organization or limits::models_per_connection (attribute limit) was reached; a call past two limits counts once, under the first. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)

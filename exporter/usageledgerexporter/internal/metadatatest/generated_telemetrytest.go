@@ -88,7 +88,7 @@ func AssertEqualExporterUsageledgerCallsDatedInFuture(t *testing.T, tt *componen
 func AssertEqualExporterUsageledgerCallsOverflowed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_calls_overflowed",
-		Description: "Number of counted calls booked to the _overflow organization or connection because limits::organizations or limits::connections_per_organization was reached. [Development]",
+		Description: "Number of counted calls booked to the _overflow organization, connection or model because limits::organizations, limits::connections_per_organization or limits::models_per_connection (attribute limit) was reached; a call past two limits counts once, under the first. [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
