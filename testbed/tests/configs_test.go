@@ -61,11 +61,15 @@ type usage struct {
 	pinned []string
 	// pprofAddr, when set, serves the Go profiler there.
 	pprofAddr string
+	// queueDir, when set, puts the ledger exporter behind a persistent
+	// sending queue kept by file_storage (fsync on) in this folder, so that
+	// an acknowledged export means "in the queue on disk".
+	queueDir string
 }
 
 // usageConfig is the default Usage Ledger pipeline of config.yaml:
-// memory_limiter → genaiusage → usageledger, no batch processor and no
-// sending queue in front of the ledger.
+// memory_limiter → genaiusage → usageledger, no batch processor and, unless
+// queueDir is set, no sending queue in front of the ledger.
 func usageConfig(u usage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `receivers:
@@ -95,6 +99,9 @@ exporters:
 		}
 		fmt.Fprintf(&b, "    pinned_months: [%s]\n", strings.Join(quoted, ", "))
 	}
+	if u.queueDir != "" {
+		b.WriteString("    sending_queue:\n      enabled: true\n      storage: file_storage\n")
+	}
 	exporters := "usageledger"
 	if u.backendAddr != "" {
 		fmt.Fprintf(&b, `  otlp_grpc/backend:
@@ -104,12 +111,21 @@ exporters:
 `, u.backendAddr)
 		exporters += ", otlp_grpc/backend"
 	}
+	var extensions []string
+	if u.pprofAddr != "" || u.queueDir != "" {
+		b.WriteString("extensions:\n")
+	}
 	if u.pprofAddr != "" {
-		fmt.Fprintf(&b, "extensions:\n  pprof:\n    endpoint: %s\n", u.pprofAddr)
+		fmt.Fprintf(&b, "  pprof:\n    endpoint: %s\n", u.pprofAddr)
+		extensions = append(extensions, "pprof")
+	}
+	if u.queueDir != "" {
+		fmt.Fprintf(&b, "  file_storage:\n    directory: %s\n    fsync: true\n", u.queueDir)
+		extensions = append(extensions, "file_storage")
 	}
 	b.WriteString("service:\n")
-	if u.pprofAddr != "" {
-		b.WriteString("  extensions: [pprof]\n")
+	if len(extensions) > 0 {
+		fmt.Fprintf(&b, "  extensions: [%s]\n", strings.Join(extensions, ", "))
 	}
 	fmt.Fprintf(&b, `%s  pipelines:
     traces:

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 	}
 	report.Note("load average at end: %s (other work on the machine shares both cores)", loadAverage())
 
-	if len(report.Rows) > 0 {
+	if len(report.Rows) > 0 || len(report.Crash) > 0 {
 		fmt.Println(report.Markdown())
 		// Only a complete full run replaces the committed results; a run
 		// narrowed with -run prints its table and leaves them alone.

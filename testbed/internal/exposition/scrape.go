@@ -158,3 +158,17 @@ func value(m *dto.Metric) float64 {
 	}
 	return 0
 }
+
+// Total adds the values of every series of the family name, and reports
+// whether the exposition has that family at all.
+func (s Scrape) Total(name string) (float64, bool) {
+	f, ok := s.Families[name]
+	if !ok {
+		return 0, false
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		sum += value(m)
+	}
+	return sum, true
+}

@@ -66,6 +66,10 @@ type Options struct {
 	RetryWait time.Duration
 	// Timeout bounds one export call.
 	Timeout time.Duration
+	// UntilAcknowledged keeps retrying a request that is in flight when the
+	// run ends, up to Attempts, instead of giving up after three attempts:
+	// a client that must not lose a call while the collector restarts.
+	UntilAcknowledged bool
 	// Sweep, when set, replaces the random mix by a walk over connections
 	// and months; the run ends when the walk is done.
 	Sweep *Sweep
@@ -89,6 +93,8 @@ type Generator struct {
 	conn   *grpc.ClientConn
 	client ptraceotlp.GRPCClient
 	seq    atomic.Int64
+	// inFlight counts the export calls sent and not yet answered.
+	inFlight atomic.Int64
 
 	mu sync.Mutex
 	// acked holds what the ledger must have counted: the calls of every
@@ -186,6 +192,9 @@ func (g *Generator) GaveUp() []SeqRange {
 	defer g.mu.Unlock()
 	return append([]SeqRange(nil), g.gaveUp...)
 }
+
+// InFlight is the number of export calls sent and not yet answered.
+func (g *Generator) InFlight() int64 { return g.inFlight.Load() }
 
 // LastSeq is the highest sequence number sent so far (numbers start at 1).
 func (g *Generator) LastSeq() int64 { return g.seq.Load() }
@@ -364,7 +373,9 @@ func (w *worker) send(ctx context.Context, req *request) bool {
 	exportReq := ptraceotlp.NewExportRequestFromTraces(req.td)
 	for attempt := 1; ; attempt++ {
 		callCtx, cancel := context.WithTimeout(context.Background(), w.opts.Timeout)
+		w.g.inFlight.Add(1)
 		_, err := w.g.client.Export(callCtx, exportReq, grpc.WaitForReady(true))
+		w.g.inFlight.Add(-1)
 		cancel()
 		if err == nil {
 			for i := range req.calls {
@@ -386,7 +397,8 @@ func (w *worker) send(ctx context.Context, req *request) bool {
 			w.giveUp(req)
 			return false
 		}
-		if attempt >= w.opts.Attempts || ctx.Err() != nil && attempt >= 3 {
+		ending := ctx.Err() != nil && attempt >= 3 && !w.opts.UntilAcknowledged
+		if attempt >= w.opts.Attempts || ending {
 			w.giveUp(req)
 			return false
 		}

@@ -82,8 +82,38 @@ func kibibytes(v string) int64 {
 }
 
 // Limits bound a process during a scenario; zero means no bound.
+// Limits bound a watched process's memory; a zero field is no bound.
 type Limits struct {
-	MaxRSS int64 // bytes
+	MaxRSS int64 // resident set size, bytes
+	// MaxRSSAnon bounds anonymous memory only, for processes whose
+	// memory-mapped files (the kernel's page cache, which it can reclaim)
+	// are expected to grow.
+	MaxRSSAnon int64
+}
+
+// breach counts the samples above one limit, from first to last, with max
+// the highest of them.
+type breach struct {
+	n           int
+	first, last time.Time
+	max         int64
+}
+
+func (b *breach) record(at time.Time, v, limit int64) {
+	if limit <= 0 || v <= limit {
+		return
+	}
+	if b.n == 0 {
+		b.first = at
+	}
+	b.n++
+	b.last = at
+	b.max = max(b.max, v)
+}
+
+func (b *breach) String(what string, limit int64) string {
+	return fmt.Sprintf("%s above the limit of %d MiB in %d samples from %s to %s, at most %d MiB",
+		what, limit>>20, b.n, b.first.Format(time.TimeOnly), b.last.Format(time.TimeOnly), b.max>>20)
 }
 
 // Watcher samples one process periodically. Its methods are safe for
@@ -96,13 +126,10 @@ type Watcher struct {
 	last     Sample
 	peak     int64
 	peakAnon int64
-	// over counts the samples above MaxRSS, from overFirst to overLast,
-	// with overMax the highest of them.
-	over                int
-	overFirst, overLast time.Time
-	overMax             int64
-	stop                chan struct{}
-	done                chan struct{}
+	// over and overAnon count the samples above MaxRSS and MaxRSSAnon.
+	over, overAnon breach
+	stop           chan struct{}
+	done           chan struct{}
 }
 
 // Watch starts sampling pid every period.
@@ -139,14 +166,8 @@ func (w *Watcher) sample() {
 	w.last = s
 	w.peak = max(w.peak, s.PeakRSS, s.RSS)
 	w.peakAnon = max(w.peakAnon, s.RSSAnon)
-	if w.limits.MaxRSS > 0 && s.RSS > w.limits.MaxRSS {
-		if w.over == 0 {
-			w.overFirst = s.At
-		}
-		w.over++
-		w.overLast = s.At
-		w.overMax = max(w.overMax, s.RSS)
-	}
+	w.over.record(s.At, s.RSS, w.limits.MaxRSS)
+	w.overAnon.record(s.At, s.RSSAnon, w.limits.MaxRSSAnon)
 }
 
 // Now takes a sample at once and returns it.
@@ -175,11 +196,14 @@ func (w *Watcher) PeakRSSAnon() int64 {
 func (w *Watcher) Violations() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.over == 0 {
-		return nil
+	var out []string
+	if w.over.n > 0 {
+		out = append(out, w.over.String("RSS", w.limits.MaxRSS))
 	}
-	return []string{fmt.Sprintf("RSS above the limit of %d MiB in %d samples from %s to %s, at most %d MiB",
-		w.limits.MaxRSS>>20, w.over, w.overFirst.Format(time.TimeOnly), w.overLast.Format(time.TimeOnly), w.overMax>>20)}
+	if w.overAnon.n > 0 {
+		out = append(out, w.overAnon.String("anonymous RSS", w.limits.MaxRSSAnon))
+	}
+	return out
 }
 
 // Stop takes a last sample and ends the watching; it is safe to call twice.

@@ -57,11 +57,12 @@ type Row struct {
 // Report is the rows and notes of one run. It is safe for concurrent use.
 type Report struct {
 	mu    sync.Mutex
-	Mode  string    `json:"mode"`
-	Start time.Time `json:"start"`
-	Host  string    `json:"host"`
-	Rows  []Row     `json:"rows"`
-	Notes []string  `json:"notes"`
+	Mode  string     `json:"mode"`
+	Start time.Time  `json:"start"`
+	Host  string     `json:"host"`
+	Rows  []Row      `json:"rows"`
+	Crash []CrashRow `json:"crash_rounds,omitempty"`
+	Notes []string   `json:"notes"`
 }
 
 // Add records one row.
@@ -140,6 +141,7 @@ func (r *Report) Markdown() string {
 			row.Scenario, row.Pipeline, row.Phase, row.Spans, row.SpansPerSec, ratio(row.ThroughputVsBaseline),
 			cpu, ratio(row.CPUVsBaseline), row.PeakRSSMiB, busy, load, other, row.Correctness)
 	}
+	r.crashMarkdown(&b)
 	for _, phase := range r.phases() {
 		if added := r.addedVsDIY(phase); added != "" {
 			fmt.Fprintf(&b, "\nCPU added per span over the baseline (%s): %s\n", phase, added)
