@@ -52,6 +52,9 @@ type batch struct {
 	resource     resourceValues
 	resourceOf   ptrace.ResourceSpans
 	resourceRead bool
+	// identities holds, per target, the identity of the calls of that
+	// resource whose spans hold no identity key.
+	identities []resourceIdentity
 }
 
 var batchPool = sync.Pool{New: func() any { return &batch{} }}
@@ -69,6 +72,8 @@ func (b *batch) release() {
 	clear(b.byParent)
 	clear(b.byResponse)
 	b.resourceOf, b.resourceRead = ptrace.ResourceSpans{}, false
+	clear(b.identities)
+	b.identities = b.identities[:0]
 	batchPool.Put(b)
 }
 

@@ -33,9 +33,10 @@ type usageProcessor struct {
 	cfg    *Config
 
 	// Derivation.
-	identities identityReader
-	prices     *pricing.Table
-	conditions conditions
+	identities   identityReader
+	identityKeys *identityKeyFilter
+	prices       *pricing.Table
+	conditions   conditions
 
 	// Self-telemetry; outcomeAttrs holds one attribute set per outcome, built
 	// once so recording allocates as little as possible.
@@ -66,12 +67,13 @@ func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Tabl
 	}
 
 	p := &usageProcessor{
-		logger:     set.Logger,
-		cfg:        cfg,
-		identities: newIdentityReader(cfg),
-		prices:     prices,
-		conditions: conds,
-		telemetry:  tb,
+		logger:       set.Logger,
+		cfg:          cfg,
+		identities:   newIdentityReader(cfg),
+		identityKeys: newIdentityKeyFilter(cfg),
+		prices:       prices,
+		conditions:   conds,
+		telemetry:    tb,
 	}
 	for i, o := range outcomes {
 		p.outcomeAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", string(o))))
@@ -189,8 +191,10 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	if !b.resourceRead || b.resourceOf != cand.resource {
 		p.identities.lookup(cand.resource.Resource().Attributes(), &b.resource)
 		b.resourceOf, b.resourceRead = cand.resource, true
+		clear(b.identities)
+		b.identities = b.identities[:0]
 	}
-	c := p.derive(ctx, cand, &b.resource)
+	c := p.derive(ctx, b, cand)
 	c.write(cand.span.Attributes())
 
 	for i, o := range outcomes {
@@ -224,7 +228,7 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 }
 
 // derive reads everything the ledger needs from a span that is a call.
-func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *resourceValues) call {
+func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate) call {
 	span := cand.span
 	attrs := span.Attributes()
 	c := call{
@@ -270,7 +274,7 @@ func (p *usageProcessor) derive(ctx context.Context, cand *candidate, resource *
 	if c.kind == usage.CallTool || c.kind == usage.CallMCP {
 		c.model = toolName(attrs)
 	}
-	c.identity = p.identities.readWith(attrs, resource, c.target)
+	c.identity = p.identityOf(b, attrs, c.target)
 
 	c.readCharges(attrs, cand.fam, p.cfg.Pricing.SpanCost)
 	c.responseID = cand.responseID
