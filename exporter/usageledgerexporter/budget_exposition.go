@@ -45,7 +45,7 @@ func writeBudgets(
 	w io.Writer,
 	store ledger.Store,
 	budgets *BudgetsConfig,
-	cal calendar,
+	cal ledgerCalendar,
 	now time.Time,
 ) error {
 	states, err := readBudgets(ctx, store, budgets, cal, now, monthRows{})
@@ -73,7 +73,7 @@ func readBudgets(
 	ctx context.Context,
 	store ledger.Store,
 	budgets *BudgetsConfig,
-	cal calendar,
+	cal ledgerCalendar,
 	now time.Time,
 	read monthRows,
 ) ([]budgetState, error) {
@@ -84,7 +84,7 @@ func readBudgets(
 	// month's end two months may be current at once.
 	var months []string
 	for _, org := range budgets.orgs() {
-		if m := cal.month(org, now); !slices.Contains(months, m) {
+		if m := cal.Month(org, now); !slices.Contains(months, m) {
 			months = append(months, m)
 		}
 	}
@@ -100,14 +100,14 @@ func readBudgets(
 	currentMonth := func(org string) string {
 		m, ok := current[org]
 		if !ok {
-			m = cal.month(org, now)
+			m = cal.Month(org, now)
 			current[org] = m
 		}
 		return m
 	}
 	states := budgetStates(budgets, rows, currentMonth)
 	for i := range states {
-		start, end := cal.monthBounds(states[i].sortKey[0], now)
+		start, end := cal.MonthBounds(states[i].sortKey[0], now)
 		states[i].forecast = forecastUSD(states[i].spend.USD(), start, end, now)
 	}
 	return states, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -119,7 +120,7 @@ func (failingStore) Rows(context.Context, []string) ([]ledger.Row, error) { retu
 func TestWriteBudgetsInOrganizationZones(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
-	cal := calendar{zone: time.UTC, zones: map[string]*time.Location{"globex": berlin}}
+	cal := ledgerCalendar{Calendar: calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})}
 
 	store, err := ledger.Open(filepath.Join(t.TempDir(), "usage-ledger.db"))
 	require.NoError(t, err)

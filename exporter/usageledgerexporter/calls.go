@@ -35,7 +35,7 @@ func (t *tally) repeated() int64 {
 // counter turns spans into a batch: the calendar decides the month, the
 // guard the organization and connection a call is booked to.
 type counter struct {
-	calendar calendar
+	calendar ledgerCalendar
 	guard    *guard
 	dedup    DedupConfig
 }
@@ -113,8 +113,8 @@ func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 		t.overflowed[b.limit]++
 	}
 	org, conn := b.org, b.conn
-	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.month(org, at), Model: b.model}
-	t.batch.SetZone(org, key.Month, cn.calendar.zoneOf(org).String())
+	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.Month(org, at), Model: b.model}
+	t.batch.SetZone(org, key.Month, cn.calendar.ZoneOf(org).String())
 	info := ledger.CallInfo(r.bounded(usage.AttrTeam), r.bounded(usage.AttrCostCenter), seen)
 
 	spanKey := ledger.SpanKey{Trace: span.TraceID(), Span: span.SpanID()}

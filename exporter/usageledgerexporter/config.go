@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -115,15 +116,8 @@ func (cfg *Config) Validate() error {
 		}
 		seen[m] = i
 	}
-	if _, err := loadZone(cfg.DefaultTimeZone); err != nil {
-		errs = append(errs, fmt.Errorf("default_time_zone: %w", err))
-	}
-	for _, name := range sortedKeys(cfg.Organizations) {
-		if zone := cfg.Organizations[name].TimeZone; zone != "" {
-			if _, err := loadZone(zone); err != nil {
-				errs = append(errs, fmt.Errorf("organizations::%s::time_zone: %w", name, err))
-			}
-		}
+	if _, err := calendar.New(cfg.DefaultTimeZone, cfg.orgZones()); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.FutureSkew < 0 {
 		errs = append(errs, fmt.Errorf("future_skew: %s is negative; expecting a duration such as 5m", cfg.FutureSkew))
@@ -136,6 +130,15 @@ func (cfg *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// orgZones returns the zone name of each organization that names one.
+func (cfg *Config) orgZones() map[string]string {
+	zones := make(map[string]string, len(cfg.Organizations))
+	for org, c := range cfg.Organizations {
+		zones[org] = c.TimeZone
+	}
+	return zones
 }
 
 // OrganizationConfig holds the settings of one organization.

@@ -28,7 +28,7 @@ type ledgerExporter struct {
 	settings  exporter.Settings
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
-	calendar  calendar
+	calendar  ledgerCalendar
 	now       func() time.Time
 	// openOptions are passed to ledger.Open; benchmarks turn off the sync.
 	openOptions []ledger.Option
@@ -50,7 +50,7 @@ type ledgerExporter struct {
 }
 
 func newLedgerExporter(cfg *Config, set exporter.Settings) (*ledgerExporter, error) {
-	cal, err := newCalendar(cfg)
+	cal, err := newLedgerCalendar(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("usageledger exporter: %w", err)
 	}
@@ -99,7 +99,7 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		zap.Int("months", e.cfg.Months),
 		zap.Strings("pinned_months", e.cfg.PinnedMonths),
 		zap.String("default_time_zone", e.cfg.DefaultTimeZone),
-		zap.Int("organizations_with_time_zone", len(e.calendar.zones)),
+		zap.Int("organizations_with_time_zone", e.calendar.OwnZones()),
 		zap.Duration("future_skew", e.cfg.FutureSkew),
 		zap.Duration("dedup_window", e.cfg.Dedup.Window),
 		zap.Int("dedup_max_entries", e.cfg.Dedup.MaxEntries),

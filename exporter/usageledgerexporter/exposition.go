@@ -86,7 +86,7 @@ func (e *ledgerExporter) exposedMonths() []string {
 	if len(e.cfg.PinnedMonths) > 0 {
 		return e.cfg.PinnedMonths
 	}
-	return e.calendar.lastMonths(e.now(), e.cfg.Months)
+	return e.calendar.LastMonths(e.now(), e.cfg.Months)
 }
 
 // family is one metric of the exposition and how it reads a row.

@@ -21,13 +21,3 @@ func forecastUSD(spend float64, start, end, now time.Time) float64 {
 	elapsed := min(max(now.Sub(start), forecastFloor), month)
 	return spend * (float64(month) / float64(elapsed))
 }
-
-// monthBounds returns the first instant of the month of now in the zone of
-// org and the first instant of the next month there. A month in a zone with
-// daylight saving time is an hour shorter or longer than its days.
-func (c calendar) monthBounds(org string, now time.Time) (start, end time.Time) {
-	zone := c.zoneOf(org)
-	local := now.In(zone)
-	start = time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, zone)
-	return start, start.AddDate(0, 1, 0)
-}

@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/usageledger/usageledger/internal/calendar"
 )
 
 func TestForecastUSD(t *testing.T) {
 	utc := utcCalendar
 	f := func(spend float64, now time.Time, want float64) {
 		t.Helper()
-		start, end := utc.monthBounds("acme", now)
+		start, end := utc.MonthBounds("acme", now)
 		assert.InDelta(t, want, forecastUSD(spend, start, end, now), 1e-9, "%v at %s", spend, now)
 	}
 	at := func(month time.Month, day, hour int) time.Time {
@@ -36,32 +38,32 @@ func TestForecastUSD(t *testing.T) {
 
 func TestMonthBounds(t *testing.T) {
 	utc := utcCalendar
-	start, end := utc.monthBounds("acme", time.Date(2026, time.December, 31, 23, 59, 0, 0, time.UTC))
+	start, end := utc.MonthBounds("acme", time.Date(2026, time.December, 31, 23, 59, 0, 0, time.UTC))
 	assert.Equal(t, time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC), start)
 	assert.Equal(t, time.Date(2027, time.January, 1, 0, 0, 0, 0, time.UTC), end)
 }
 
 // utcCalendar books every organization in UTC.
-var utcCalendar = calendar{zone: time.UTC}
+var utcCalendar = ledgerCalendar{Calendar: calendar.Of(time.UTC, nil)}
 
 func TestMonthBoundsInOrganizationZone(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := calendar{zone: time.UTC, zones: map[string]*time.Location{"globex": berlin}}
+	cal := ledgerCalendar{Calendar: calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})}
 	// 2026-03-31 23:30 UTC is April 1st 01:30 in Berlin (UTC+2 since March
 	// 29th): globex is in April, acme still in March.
 	now := time.Date(2026, time.March, 31, 23, 30, 0, 0, time.UTC)
-	start, end := cal.monthBounds("globex", now)
+	start, end := cal.MonthBounds("globex", now)
 	assert.Equal(t, time.Date(2026, time.April, 1, 0, 0, 0, 0, berlin), start)
 	assert.Equal(t, time.Date(2026, time.May, 1, 0, 0, 0, 0, berlin), end)
-	start, end = cal.monthBounds("acme", now)
+	start, end = cal.MonthBounds("acme", now)
 	assert.Equal(t, time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC), start)
 	assert.Equal(t, time.Date(2026, time.April, 1, 0, 0, 0, 0, time.UTC), end)
 
 	// March 2026 in Berlin loses an hour to daylight saving time: 31 days
 	// less one hour, 743 hours.
-	start, end = cal.monthBounds("globex", time.Date(2026, time.March, 15, 0, 0, 0, 0, time.UTC))
+	start, end = cal.MonthBounds("globex", time.Date(2026, time.March, 15, 0, 0, 0, 0, time.UTC))
 	assert.Equal(t, 743*time.Hour, end.Sub(start))
 }

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/usageledger/usageledger/internal/usage"
+
+	"github.com/usageledger/usageledger/internal/calendar"
 )
 
 func TestExposedMonths(t *testing.T) {
@@ -62,7 +64,7 @@ func TestExposedMonths(t *testing.T) {
 func TestLastMonths(t *testing.T) {
 	f := func(now time.Time, n int, want ...string) {
 		t.Helper()
-		got := calendar{zone: time.UTC}.lastMonths(now, n)
+		got := calendar.Of(time.UTC, nil).LastMonths(now, n)
 		assert.Equal(t, want, got, "now %s, %d months", now, n)
 	}
 	f(time.Date(2026, time.November, 15, 0, 0, 0, 0, time.UTC), 2, "2026-11", "2026-10")
@@ -99,7 +101,7 @@ func TestCalendarMonth(t *testing.T) {
 		"auckland": {TimeZone: "Pacific/Auckland"},
 		"utc":      {},
 	}
-	cal, err := newCalendar(cfg)
+	cal, err := newLedgerCalendar(cfg)
 	require.NoError(t, err)
 
 	utc := func(s string) time.Time {
@@ -109,7 +111,7 @@ func TestCalendarMonth(t *testing.T) {
 	}
 	f := func(org, end, want string) {
 		t.Helper()
-		assert.Equal(t, want, cal.month(org, utc(end)), "%s at %s", org, end)
+		assert.Equal(t, want, cal.Month(org, utc(end)), "%s at %s", org, end)
 	}
 
 	// Shanghai is UTC+8 all year: 16:30Z on the 31st is 00:30 on February 1st.
@@ -156,7 +158,7 @@ func TestCalendarMonth(t *testing.T) {
 }
 
 func TestCalendarBookingTime(t *testing.T) {
-	cal := calendar{zone: time.UTC, skew: 5 * time.Minute}
+	cal := ledgerCalendar{Calendar: calendar.Of(time.UTC, nil), skew: 5 * time.Minute}
 	now := time.Date(2026, time.November, 15, 12, 0, 0, 0, time.UTC)
 	ts := pcommon.NewTimestampFromTime
 
@@ -183,10 +185,10 @@ func TestCalendarBookingTime(t *testing.T) {
 func TestLastMonthsAcrossZones(t *testing.T) {
 	// On 2025-01-31T16:30Z it is already February in Shanghai: both months
 	// are current.
-	cal := calendar{zone: time.UTC, zones: map[string]*time.Location{"acme": mustZone(t, "Asia/Shanghai")}}
+	cal := ledgerCalendar{Calendar: calendar.Of(time.UTC, map[string]*time.Location{"acme": mustZone(t, "Asia/Shanghai")})}
 	now := time.Date(2025, time.January, 31, 16, 30, 0, 0, time.UTC)
-	assert.Equal(t, []string{"2025-02", "2025-01"}, cal.lastMonths(now, 1))
-	assert.Equal(t, []string{"2025-02", "2025-01", "2024-12"}, cal.lastMonths(now, 2))
+	assert.Equal(t, []string{"2025-02", "2025-01"}, cal.LastMonths(now, 1))
+	assert.Equal(t, []string{"2025-02", "2025-01", "2024-12"}, cal.LastMonths(now, 2))
 }
 
 func mustZone(t *testing.T, name string) *time.Location {

@@ -3,11 +3,10 @@ package usageledgerreceiver // import "github.com/usageledger/usageledger/receiv
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -46,6 +45,15 @@ type Config struct {
 	_ struct{}
 }
 
+// orgZones returns the zone name of each organization that names one.
+func (cfg *Config) orgZones() map[string]string {
+	zones := make(map[string]string, len(cfg.Organizations))
+	for org, c := range cfg.Organizations {
+		zones[org] = c.TimeZone
+	}
+	return zones
+}
+
 // OrganizationConfig holds the settings of one organization.
 type OrganizationConfig struct {
 	// TimeZone is the IANA time zone of the organization's calendar months;
@@ -82,15 +90,8 @@ func (cfg *Config) Validate() error {
 		}
 		seen[m] = i
 	}
-	if _, err := loadZone(cfg.DefaultTimeZone); err != nil {
-		errs = append(errs, fmt.Errorf("default_time_zone: %w", err))
-	}
-	for _, name := range slices.Sorted(maps.Keys(cfg.Organizations)) {
-		if zone := cfg.Organizations[name].TimeZone; zone != "" {
-			if _, err := loadZone(zone); err != nil {
-				errs = append(errs, fmt.Errorf("organizations::%s::time_zone: %w", name, err))
-			}
-		}
+	if _, err := calendar.New(cfg.DefaultTimeZone, cfg.orgZones()); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

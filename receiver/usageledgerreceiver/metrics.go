@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
 )
@@ -67,7 +68,7 @@ var tokenTypes = []struct {
 // organization's zone, and the
 // connections with a row among them into last-seen and info gauges. Every
 // point is stamped now.
-func buildMetrics(rows []ledger.Row, conns []ledger.Connection, cal calendar, now time.Time) pmetric.Metrics {
+func buildMetrics(rows []ledger.Row, conns []ledger.Connection, cal calendar.Calendar, now time.Time) pmetric.Metrics {
 	slices.SortFunc(rows, func(a, b ledger.Row) int {
 		return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Connection, b.Connection),
 			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Month, b.Month))
@@ -186,7 +187,7 @@ func setRowPoint(p pmetric.NumberDataPoint, r *ledger.Row, start, stamp pcommon.
 
 // monthStarts returns the start of each row's month in its organization's
 // zone, working each out once.
-func monthStarts(rows []ledger.Row, cal calendar) []pcommon.Timestamp {
+func monthStarts(rows []ledger.Row, cal calendar.Calendar) []pcommon.Timestamp {
 	type zoneMonth struct {
 		zone  *time.Location
 		month string
@@ -194,10 +195,10 @@ func monthStarts(rows []ledger.Row, cal calendar) []pcommon.Timestamp {
 	byMonth := make(map[zoneMonth]pcommon.Timestamp)
 	starts := make([]pcommon.Timestamp, len(rows))
 	for i := range rows {
-		k := zoneMonth{cal.zoneOf(rows[i].Org), rows[i].Month}
+		k := zoneMonth{cal.ZoneOf(rows[i].Org), rows[i].Month}
 		start, ok := byMonth[k]
 		if !ok {
-			start = pcommon.NewTimestampFromTime(cal.monthStart(rows[i].Org, rows[i].Month))
+			start = pcommon.NewTimestampFromTime(cal.MonthStart(rows[i].Org, rows[i].Month))
 			byMonth[k] = start
 		}
 		starts[i] = start

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
 )
@@ -24,7 +25,7 @@ type ledgerReader struct {
 	cfg       *Config
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
-	calendar  calendar
+	calendar  calendar.Calendar
 	now       func() time.Time
 
 	// mu guards the ledger handle, opened in start and closed in shutdown.
@@ -33,7 +34,7 @@ type ledgerReader struct {
 }
 
 func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) {
-	cal, err := newCalendar(cfg)
+	cal, err := calendar.New(cfg.DefaultTimeZone, cfg.orgZones())
 	if err != nil {
 		return nil, fmt.Errorf("usageledger receiver: %w", err)
 	}
@@ -61,7 +62,7 @@ func (r *ledgerReader) start(context.Context, component.Host) error {
 		zap.Int("months", r.cfg.Months),
 		zap.Strings("pinned_months", r.cfg.PinnedMonths),
 		zap.String("default_time_zone", r.cfg.DefaultTimeZone),
-		zap.Int("organizations_with_zone", len(r.calendar.zones)),
+		zap.Int("organizations_with_zone", r.calendar.OwnZones()),
 	)
 	return nil
 }
@@ -110,5 +111,5 @@ func (r *ledgerReader) months(now time.Time) []string {
 	if len(r.cfg.PinnedMonths) > 0 {
 		return r.cfg.PinnedMonths
 	}
-	return r.calendar.lastMonths(now, r.cfg.Months)
+	return r.calendar.LastMonths(now, r.cfg.Months)
 }

@@ -16,13 +16,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadatatest"
 )
 
 // utc books every organization in UTC.
-var utc = calendar{zone: time.UTC}
+var utc = calendar.Of(time.UTC, nil)
 
 // unixNano returns the unix nanoseconds of a UTC date and time.
 func unixNano(year int, month time.Month, day, hour int) int64 {
@@ -216,7 +217,7 @@ func TestClampInt64(t *testing.T) {
 func TestMonths(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
-	f := func(cfg *Config, cal calendar, now time.Time, want []string) {
+	f := func(cfg *Config, cal calendar.Calendar, now time.Time, want []string) {
 		t.Helper()
 		r := &ledgerReader{cfg: cfg, calendar: cal}
 		assert.Equal(t, want, r.months(now))
@@ -231,7 +232,7 @@ func TestMonths(t *testing.T) {
 	f(&Config{Months: 2}, utc, time.Date(2026, time.March, 31, 12, 0, 0, 0, time.UTC), []string{"2026-03", "2026-02"})
 	// 2026-12-31 23:30 UTC is already January in Berlin: an organization
 	// there needs January, the others December and November.
-	withBerlin := calendar{zone: time.UTC, zones: map[string]*time.Location{"globex": berlin}}
+	withBerlin := calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})
 	f(&Config{Months: 2}, withBerlin, time.Date(2026, time.December, 31, 23, 30, 0, 0, time.UTC),
 		[]string{"2027-01", "2026-12", "2026-11"})
 }
@@ -239,7 +240,7 @@ func TestMonths(t *testing.T) {
 func TestStartTimeInOrganizationZone(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
-	cal := calendar{zone: time.UTC, zones: map[string]*time.Location{"globex": berlin}}
+	cal := calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})
 	rows := []ledger.Row{
 		{Key: ledger.Key{Org: "acme", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 1}},
 		{Key: ledger.Key{Org: "globex", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 2}},
