@@ -11,18 +11,21 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/usageledger/usageledger/internal/collectortest"
 )
 
 // TestConformance runs every library in libraries against the stand-in
 // provider, with the built collector behind a recording proxy, and checks
 // after each call exactly what the ledger counted for it.
 func TestConformance(t *testing.T) {
-	collectorBinary(t)
+	bin := collectortest.Binary(t, "`make conformance` installs the npm packages,")
 	requireNodePackages(t)
 
-	c := startCollector(t, monthsFrom(time.Now().UTC()))
+	c := collectortest.New(t, bin, monthsFrom(time.Now().UTC()))
+	c.Start(t)
 	providerURL := startProvider(t)
-	rec := startRecorder(t, c.httpAddr, os.Getenv("USAGELEDGER_CONFORMANCE_RECORD"))
+	rec := startRecorder(t, c.HTTPAddr, os.Getenv("USAGELEDGER_CONFORMANCE_RECORD"))
 
 	for _, lib := range libraries {
 		t.Run(lib.name, func(t *testing.T) {
@@ -30,7 +33,7 @@ func TestConformance(t *testing.T) {
 		})
 	}
 	if t.Failed() {
-		t.Logf("collector log:\n%s", c.log())
+		t.Logf("collector log:\n%s", c.Log())
 	}
 }
 
@@ -107,7 +110,7 @@ type stepReport struct {
 
 // runLibrary runs one library's script a call at a time and checks what
 // the ledger counted between two calls against that call's expectation.
-func runLibrary(t *testing.T, lib library, c *collector, rec *recorder, providerURL string) {
+func runLibrary(t *testing.T, lib library, c *collectortest.Collector, rec *recorder, providerURL string) {
 	rec.begin(t, lib.name)
 	defer rec.end(t)
 
@@ -141,7 +144,7 @@ func runLibrary(t *testing.T, lib library, c *collector, rec *recorder, provider
 	}
 
 	lines := bufio.NewScanner(stdout)
-	before := scrape(t, c.metricsAddr, lib.tenant)
+	before := scrape(t, c.MetricsAddr, lib.tenant)
 	for _, want := range lib.calls {
 		if !lines.Scan() {
 			stop("%s: the script ended before this call: %v", want.name, lines.Err())
@@ -157,7 +160,7 @@ func runLibrary(t *testing.T, lib library, c *collector, rec *recorder, provider
 			}
 		}
 
-		after := scrape(t, c.metricsAddr, lib.tenant)
+		after := scrape(t, c.MetricsAddr, lib.tenant)
 		verdict{t: t, library: lib.name, call: want.name}.checkTally(want, tallyDelta(before, after))
 		before = after
 
@@ -170,6 +173,6 @@ func runLibrary(t *testing.T, lib library, c *collector, rec *recorder, provider
 
 	// Spans a library ends only at shutdown would be counted now, on no
 	// call: there must be none.
-	last := scrape(t, c.metricsAddr, lib.tenant)
+	last := scrape(t, c.MetricsAddr, lib.tenant)
 	verdict{t: t, library: lib.name, call: "after the last call"}.checkTally(call{}, tallyDelta(before, last))
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/usageledger/usageledger/internal/collectortest"
 )
 
 // fixtureMonth is the month of the recorded spans in testdata/real-clients.
@@ -26,22 +28,22 @@ func TestEndToEnd(t *testing.T) {
 	if now := time.Now().UTC().Format("2006-01"); now != fixtureMonth {
 		months = append(months, now)
 	}
-	c := newCollector(t, months)
-	c.start(t)
+	c := collectortest.New(t, collectortest.Binary(t, "`make e2e`"), months)
+	c.Start(t)
 
-	postJSONLines(t, c.httpAddr, "../testdata/real-clients/otel-openai.otlp.jsonl")
-	demo := runDemoAgents(t, c.grpcAddr)
-	postProtobuf(t, c.httpAddr, hostileTraces())
+	postJSONLines(t, c.HTTPAddr, "../testdata/real-clients/otel-openai.otlp.jsonl")
+	demo := runDemoAgents(t, c.GRPCAddr)
+	postProtobuf(t, c.HTTPAddr, hostileTraces())
 
-	first := scrape(t, c.metricsAddr)
+	first := scrape(t, c.MetricsAddr)
 	checkFixture(t, first)
 	checkDemo(t, first, demo)
 	checkHostile(t, first)
 
-	c.stop(t)
-	c.start(t)
+	c.Stop(t)
+	c.Start(t)
 
-	second := scrape(t, c.metricsAddr)
+	second := scrape(t, c.MetricsAddr)
 	checkFixture(t, second)
 	checkDemo(t, second, demo)
 	checkHostile(t, second)
