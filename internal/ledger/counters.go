@@ -177,3 +177,23 @@ func ValidateMonth(s string) error {
 	}
 	return nil
 }
+
+// ValidateMonths returns an error for each entry of the list named key that
+// is not a month "YYYY-MM" or repeats an earlier one, naming its index.
+func ValidateMonths(key string, months []string) []error {
+	var errs []error
+	seen := make(map[string]int, len(months))
+	for i, m := range months {
+		if err := ValidateMonth(m); err != nil {
+			errs = append(errs, fmt.Errorf("%s[%d]: %w", key, i, err))
+			continue
+		}
+		if j, dup := seen[m]; dup {
+			errs = append(errs, fmt.Errorf(
+				"%s[%d]: %q is listed already at %s[%d]; expecting each month once", key, i, m, key, j))
+			continue
+		}
+		seen[m] = i
+	}
+	return errs
+}

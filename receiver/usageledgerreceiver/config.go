@@ -77,19 +77,7 @@ func (cfg *Config) Validate() error {
 	if cfg.Months < 1 || cfg.Months > maxMonths {
 		errs = append(errs, fmt.Errorf("months: %d is out of range; expecting 1 to %d", cfg.Months, maxMonths))
 	}
-	seen := make(map[string]int, len(cfg.PinnedMonths))
-	for i, m := range cfg.PinnedMonths {
-		if err := ledger.ValidateMonth(m); err != nil {
-			errs = append(errs, fmt.Errorf("pinned_months[%d]: %w", i, err))
-			continue
-		}
-		if j, dup := seen[m]; dup {
-			errs = append(errs, fmt.Errorf(
-				"pinned_months[%d]: %q is listed already at pinned_months[%d]; expecting each month once", i, m, j))
-			continue
-		}
-		seen[m] = i
-	}
+	errs = append(errs, ledger.ValidateMonths("pinned_months", cfg.PinnedMonths)...)
 	if _, err := calendar.New(cfg.DefaultTimeZone, cfg.orgZones()); err != nil {
 		errs = append(errs, err)
 	}
