@@ -114,18 +114,6 @@ var rowFamilies = []family{
 		func(c *ledger.Counters) uint64 { return c.UsageMissing }},
 }
 
-// tokenTypes are the values of the type label of genai_connection_tokens_total.
-var tokenTypes = []struct {
-	name  string
-	value func(c *ledger.Counters) uint64
-}{
-	{"input", func(c *ledger.Counters) uint64 { return c.InputTokens }},
-	{"output", func(c *ledger.Counters) uint64 { return c.OutputTokens }},
-	{"cache_read", func(c *ledger.Counters) uint64 { return c.CacheReadTokens }},
-	{"cache_write", func(c *ledger.Counters) uint64 { return c.CacheWriteTokens }},
-	{"reasoning", func(c *ledger.Counters) uint64 { return c.ReasoningTokens }},
-}
-
 // seriesOf reads the connections of rows and returns their series.
 func seriesOf(ctx context.Context, store ledger.Store, rows []ledger.Row) (exposedSeries, error) {
 	ids := make(map[ledger.ConnectionID]struct{})
@@ -157,9 +145,9 @@ const (
 // tokenTypeLabels are the type labels of tokenTypes, escaped and ready to
 // follow a row's labels.
 var tokenTypeLabels = func() []string {
-	out := make([]string, len(tokenTypes))
-	for i, tt := range tokenTypes {
-		out[i] = `,type="` + tt.name + `"`
+	out := make([]string, len(ledger.TokenTypes))
+	for i, tt := range ledger.TokenTypes {
+		out[i] = `,type="` + tt.Name + `"`
 	}
 	return out
 }()
@@ -176,8 +164,8 @@ func (s exposedSeries) write(sw *sampleWriter) {
 	sw.metadata(tokensFamily,
 		"Tokens by type: input includes cache reads and writes, output includes reasoning.", "counter")
 	for i, r := range s.order {
-		for j, tt := range tokenTypes {
-			sw.uint(tokensFamily, s.labels[i], tokenTypeLabels[j], tt.value(&s.rows[r].Counters))
+		for j, tt := range ledger.TokenTypes {
+			sw.uint(tokensFamily, s.labels[i], tokenTypeLabels[j], tt.Value(&s.rows[r].Counters))
 		}
 	}
 

@@ -48,7 +48,7 @@ func FuzzExpositionLabels(f *testing.F) {
 		for name, fam := range families {
 			wantSeries := 1
 			if name == "genai_connection_tokens_total" {
-				wantSeries = len(tokenTypes)
+				wantSeries = len(ledger.TokenTypes)
 			}
 			if len(fam.GetMetric()) != wantSeries {
 				t.Fatalf("%s has %d series, want %d", name, len(fam.GetMetric()), wantSeries)

@@ -74,8 +74,8 @@ func referenceExposition(w io.Writer, rows []ledger.Row, conns []ledger.Connecti
 	meta(tokensFamily, "Tokens by type: input includes cache reads and writes, output includes reasoning.", "counter")
 	for _, k := range keys {
 		c := byKey[k]
-		for _, tt := range tokenTypes {
-			metrics.WriteCounterUint64(w, tokensFamily+"{"+labels(k)+`,type="`+tt.name+`"}`, tt.value(&c))
+		for _, tt := range ledger.TokenTypes {
+			metrics.WriteCounterUint64(w, tokensFamily+"{"+labels(k)+`,type="`+tt.Name+`"}`, tt.Value(&c))
 		}
 	}
 	meta(costFamily, "Cost in USD, a view of the exact amount in the ledger.", "counter")

@@ -197,3 +197,20 @@ func ValidateMonths(key string, months []string) []error {
 	}
 	return errs
 }
+
+// TokenType is one bucket of a row's tokens, under the name the "type"
+// label and attribute give it wherever the ledger is shown.
+type TokenType struct {
+	Name  string
+	Value func(c *Counters) uint64
+}
+
+// TokenTypes are the token buckets in the order they are shown: input
+// includes cache reads and writes, output includes reasoning.
+var TokenTypes = []TokenType{
+	{"input", func(c *Counters) uint64 { return c.InputTokens }},
+	{"output", func(c *Counters) uint64 { return c.OutputTokens }},
+	{"cache_read", func(c *Counters) uint64 { return c.CacheReadTokens }},
+	{"cache_write", func(c *Counters) uint64 { return c.CacheWriteTokens }},
+	{"reasoning", func(c *Counters) uint64 { return c.ReasoningTokens }},
+}

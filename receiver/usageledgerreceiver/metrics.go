@@ -51,18 +51,6 @@ var countMetrics = []countMetric{
 		func(c *ledger.Counters) uint64 { return c.UsageMissing }},
 }
 
-// tokenTypes are the values of the type attribute of genai.connection.tokens.
-var tokenTypes = []struct {
-	name  string
-	value func(c *ledger.Counters) uint64
-}{
-	{"input", func(c *ledger.Counters) uint64 { return c.InputTokens }},
-	{"output", func(c *ledger.Counters) uint64 { return c.OutputTokens }},
-	{"cache_read", func(c *ledger.Counters) uint64 { return c.CacheReadTokens }},
-	{"cache_write", func(c *ledger.Counters) uint64 { return c.CacheWriteTokens }},
-	{"reasoning", func(c *ledger.Counters) uint64 { return c.ReasoningTokens }},
-}
-
 // buildMetrics turns the rows of the emitted months into cumulative
 // monotonic sums that start at the start of their month in their
 // organization's zone, and the
@@ -94,11 +82,11 @@ func buildMetrics(rows []ledger.Row, conns []ledger.Connection, cal calendar.Cal
 	points := newSum(ms, metricTokens, "{token}",
 		"Tokens by type: input includes cache reads and writes, output includes reasoning.")
 	for i := range rows {
-		for _, tt := range tokenTypes {
+		for _, tt := range ledger.TokenTypes {
 			p := points.AppendEmpty()
 			setRowPoint(p, &rows[i], starts[i], stamp)
-			p.Attributes().PutStr("type", tt.name)
-			p.SetIntValue(clampInt64(tt.value(&rows[i].Counters)))
+			p.Attributes().PutStr("type", tt.Name)
+			p.SetIntValue(clampInt64(tt.Value(&rows[i].Counters)))
 		}
 	}
 
