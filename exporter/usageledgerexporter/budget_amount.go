@@ -1,10 +1,12 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 
 	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 // budgetFractionDigits is the most decimals a budget can have: the ledger
@@ -22,40 +24,20 @@ func parseUSD(text string) (ledger.Amount, error) {
 	if text == "" {
 		return ledger.Amount{}, fmt.Errorf("missing; expecting a positive number of dollars such as 500 or 99.95")
 	}
-	var whole, frac uint64
-	fracDigits := 0
-	seenDot, seenDigit := false, false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case c == '.' && !seenDot:
-			seenDot = true
-		case c >= '0' && c <= '9' && !seenDot:
-			seenDigit = true
-			whole = whole*10 + uint64(c-'0')
-			if whole > maxBudgetWholeUSD {
-				return ledger.Amount{}, fmt.Errorf("%q is too large; expecting at most %d dollars",
-					text, uint64(maxBudgetWholeUSD))
-			}
-		case c >= '0' && c <= '9':
-			seenDigit = true
-			fracDigits++
-			if fracDigits > budgetFractionDigits {
-				return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
-					"expecting a whole number of picodollars", text, budgetFractionDigits)
-			}
-			frac = frac*10 + uint64(c-'0')
-		default:
-			return ledger.Amount{}, fmt.Errorf("%q is not a plain decimal number; "+
-				"expecting a positive number of dollars such as 500 or 99.95", text)
-		}
-	}
-	if !seenDigit {
+	whole, frac, err := usage.ScanDecimal(text, budgetFractionDigits, maxBudgetWholeUSD)
+	switch {
+	case errors.Is(err, usage.ErrDecimalTooLarge):
+		return ledger.Amount{}, fmt.Errorf("%q is too large; expecting at most %d dollars",
+			text, uint64(maxBudgetWholeUSD))
+	case errors.Is(err, usage.ErrDecimalPrecision):
+		return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
+			"expecting a whole number of picodollars", text, budgetFractionDigits)
+	case errors.Is(err, usage.ErrDecimalSyntax):
+		return ledger.Amount{}, fmt.Errorf("%q is not a plain decimal number; "+
+			"expecting a positive number of dollars such as 500 or 99.95", text)
+	case errors.Is(err, usage.ErrDecimalNoDigits):
 		return ledger.Amount{}, fmt.Errorf("%q has no digits; expecting a positive number of dollars "+
 			"such as 500 or 99.95", text)
-	}
-	for ; fracDigits < budgetFractionDigits; fracDigits++ {
-		frac *= 10
 	}
 	hi, lo := bits.Mul64(whole, 1_000_000_000_000)
 	amount := ledger.Amount{Hi: hi, Lo: lo}.Add(ledger.PicoUSD(frac))

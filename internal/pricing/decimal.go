@@ -1,8 +1,11 @@
 package pricing // import "github.com/usageledger/usageledger/internal/pricing"
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 // A price file quotes token prices in USD per million tokens and call prices
@@ -45,38 +48,18 @@ func (u unit) parse(field, text string) (int64, error) {
 		return 0, fmt.Errorf("'%s' is missing; expecting %s", field, u.example)
 	}
 	maxWhole := (math.MaxInt64 - (u.scale - 1)) / u.scale
-	var whole, frac int64
-	fracDigits := 0
-	seenDot, seenDigit := false, false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case c == '.' && !seenDot:
-			seenDot = true
-		case c >= '0' && c <= '9' && !seenDot:
-			seenDigit = true
-			whole = whole*10 + int64(c-'0')
-			if whole > maxWhole {
-				return 0, fmt.Errorf("'%s' %q is too large; expecting at most %d", field, text, maxWhole)
-			}
-		case c >= '0' && c <= '9':
-			seenDigit = true
-			fracDigits++
-			if fracDigits > u.digits {
-				return 0, fmt.Errorf("'%s' %q has more than %d decimals; "+
-					"a price must be a whole number of picodollars", field, text, u.digits)
-			}
-			frac = frac*10 + int64(c-'0')
-		default:
-			return 0, fmt.Errorf("'%s' %q is not a plain decimal number; expecting %s",
-				field, text, u.example)
-		}
-	}
-	if !seenDigit {
+	whole, frac, err := usage.ScanDecimal(text, u.digits, uint64(maxWhole))
+	switch {
+	case errors.Is(err, usage.ErrDecimalTooLarge):
+		return 0, fmt.Errorf("'%s' %q is too large; expecting at most %d", field, text, maxWhole)
+	case errors.Is(err, usage.ErrDecimalPrecision):
+		return 0, fmt.Errorf("'%s' %q has more than %d decimals; "+
+			"a price must be a whole number of picodollars", field, text, u.digits)
+	case errors.Is(err, usage.ErrDecimalSyntax):
+		return 0, fmt.Errorf("'%s' %q is not a plain decimal number; expecting %s",
+			field, text, u.example)
+	case errors.Is(err, usage.ErrDecimalNoDigits):
 		return 0, fmt.Errorf("'%s' %q has no digits; expecting %s", field, text, u.example)
 	}
-	for ; fracDigits < u.digits; fracDigits++ {
-		frac *= 10
-	}
-	return whole*u.scale + frac, nil
+	return int64(whole)*u.scale + int64(frac), nil
 }
