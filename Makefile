@@ -111,7 +111,7 @@ dashboards:
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := ./internal/ledger:FuzzRowKey ./internal/ledger:FuzzCounters \
 	./internal/ledger:FuzzConnectionInfo ./exporter/usageledgerexporter:FuzzExpositionLabels \
-	./processor/genaiusageprocessor:FuzzProcessSpan
+	./processor/genaiusageprocessor:FuzzProcessSpan ./internal/ledger:FuzzDedupAgainstModel
 
 fuzz:
 	for t in $(FUZZ_TARGETS); do \

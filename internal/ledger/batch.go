@@ -16,7 +16,8 @@ import (
 type Batch struct {
 	rows        map[Key]Counters
 	connections map[ConnectionID]ConnectionInfo
-	spans       map[SpanKey]SpanCall
+	spans       []keyedCall // in the order added
+	spanKeys    map[SpanKey]struct{}
 	responses   map[ResponseKey]struct{}
 	zones       map[OrgMonth]string
 	dedup       Dedup
@@ -57,7 +58,7 @@ func NewBatch() *Batch {
 	return &Batch{
 		rows:        make(map[Key]Counters),
 		connections: make(map[ConnectionID]ConnectionInfo),
-		spans:       make(map[SpanKey]SpanCall),
+		spanKeys:    make(map[SpanKey]struct{}),
 		responses:   make(map[ResponseKey]struct{}),
 		zones:       make(map[OrgMonth]string),
 	}
@@ -85,7 +86,7 @@ func (b *Batch) SetConnection(id ConnectionID, info ConnectionInfo) {
 // response key ([RepeatedResponse]: two spans of one call in one delivery);
 // the span added first counts.
 func (b *Batch) AddSpan(s SpanKey, call SpanCall) Repeat {
-	if _, dup := b.spans[s]; dup {
+	if _, dup := b.spanKeys[s]; dup {
 		return RepeatedSpan
 	}
 	if !call.Response.IsZero() {
@@ -94,7 +95,8 @@ func (b *Batch) AddSpan(s SpanKey, call SpanCall) Repeat {
 		}
 		b.responses[call.Response] = struct{}{}
 	}
-	b.spans[s] = call
+	b.spanKeys[s] = struct{}{}
+	b.spans = append(b.spans, keyedCall{s, call})
 	return NotRepeated
 }
 
@@ -159,11 +161,11 @@ func (b *Batch) Connections() iter.Seq2[ConnectionID, ConnectionInfo] {
 	}
 }
 
-// Spans yields every keyed call, in no particular order.
+// Spans yields every keyed call, in the order they were added.
 func (b *Batch) Spans() iter.Seq2[SpanKey, SpanCall] {
 	return func(yield func(SpanKey, SpanCall) bool) {
-		for s, call := range b.spans {
-			if !yield(s, call) {
+		for _, c := range b.spans {
+			if !yield(c.key, c.call) {
 				return
 			}
 		}
@@ -173,4 +175,9 @@ func (b *Batch) Spans() iter.Seq2[SpanKey, SpanCall] {
 // Dedup returns how the commit of b treats span keys.
 func (b *Batch) Dedup() Dedup {
 	return b.dedup
+}
+
+type keyedCall struct {
+	key  SpanKey
+	call SpanCall
 }

@@ -76,7 +76,13 @@ func (s *fileStore) commitLoop() {
 // group holds more than one commit, each is tried alone, so that one batch
 // cannot fail the others; a failed transaction applies nothing.
 func (s *fileStore) commitGroup(group []*commitRequest) {
-	err := s.db.Update(func(tx *bolt.Tx) error { return applyGroup(tx, group) })
+	s.seen.begin()
+	err := s.db.Update(func(tx *bolt.Tx) error { return applyGroup(tx, s.seen, group) })
+	if err != nil {
+		s.seen.rollback()
+	} else {
+		s.seen.keep()
+	}
 	if err != nil && len(group) > 1 {
 		for _, req := range group {
 			s.commitGroup([]*commitRequest{req})
@@ -112,12 +118,13 @@ func validateBatch(b *Batch) error {
 	return nil
 }
 
-// applyGroup writes the commits of group in tx. The rows and connections of
-// all of them are summed first, so each row is read and written once.
-func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
+// applyGroup writes the commits of group in tx, recording their dedup keys
+// in index as well. The rows and connections of all of them are summed
+// first, so each row is read and written once.
+func applyGroup(tx *bolt.Tx, index *seenIndex, group []*commitRequest) error {
 	rows := make(map[Key]Counters)
 	conns := make(map[ConnectionID]ConnectionInfo)
-	seen := newSeenSet(tx)
+	seen := newSeenSet(tx, index)
 
 	for _, req := range group {
 		b := req.batch
@@ -130,6 +137,9 @@ func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
 		}
 
 		d := b.Dedup()
+		if d.Window > 0 {
+			seen.begin(d)
+		}
 		for key, call := range b.Spans() {
 			if d.Window > 0 && !key.IsZero() {
 				repeat, err := seen.record(key, call.Response, d)
@@ -148,6 +158,9 @@ func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
 			addRow(rows, call.Key, call.Counters)
 			addConnection(conns, ConnectionID{Org: call.Key.Org, Connection: call.Key.Connection}, call.Info)
 		}
+		if err := seen.end(); err != nil {
+			return err
+		}
 	}
 
 	if err := writeRows(tx, rows); err != nil {
@@ -165,11 +178,8 @@ func applyGroup(tx *bolt.Tx, group []*commitRequest) error {
 	if last.Expired, last.Evicted, err = seen.trim(group[len(group)-1].batch.Dedup()); err != nil {
 		return err
 	}
-	if err := seen.save(); err != nil {
-		return err
-	}
 	for _, req := range group {
-		req.result.Recorded = seen.count
+		req.result.Recorded = index.live
 	}
 	return nil
 }

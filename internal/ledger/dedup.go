@@ -1,8 +1,7 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
-	"bytes"
-	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,104 +11,119 @@ import (
 // catches up after a pause even when commits are small.
 const minTrim = 1024
 
+// errStop ends a walk over log records early.
+var errStop = errors.New("stop")
+
 // seenSet is the record of span and response keys inside one read-write
-// transaction: a key bucket to answer "seen?" and an arrival index to expire
-// the oldest first. Both kinds of key share the buckets, the window and the
-// bound; their lengths tell them apart (see encoding.go).
+// transaction: the index in memory answers "seen?", the log on disk gets
+// one entry per commit (see seenindex.go). Both kinds of key share the
+// window and the bound.
 type seenSet struct {
-	keys    *bolt.Bucket
-	arrival *bolt.Bucket
-	meta    *bolt.Bucket
-	count   int64 // keys recorded, kept in meta
-	added   int64 // keys recorded by this transaction
-	loaded  bool
+	index *seenIndex
+	log   *bolt.Bucket
+	added int64 // keys recorded by this transaction
+
+	// The log entry of the commit being applied: its sequence number,
+	// arrival and records so far.
+	seq     uint64
+	arrival int64
+	records []byte
+	open    bool
 }
 
-func newSeenSet(tx *bolt.Tx) *seenSet {
-	return &seenSet{
-		keys:    tx.Bucket(bucketSeen),
-		arrival: tx.Bucket(bucketSeenArrival),
-		meta:    tx.Bucket(bucketMeta),
-	}
+func newSeenSet(tx *bolt.Tx, index *seenIndex) *seenSet {
+	return &seenSet{index: index, log: tx.Bucket(bucketSeenLog)}
 }
 
-func (s *seenSet) load() error {
-	if s.loaded {
+// begin starts the log entry of one commit arriving at d.Arrival.
+func (s *seenSet) begin(d Dedup) {
+	s.seq = s.index.open(d.Arrival.UnixNano())
+	s.arrival = d.Arrival.UnixNano()
+	s.records = s.records[:0]
+	s.open = true
+}
+
+// end writes the log entry of the commit begun last, if it recorded a key.
+func (s *seenSet) end() error {
+	if !s.open {
 		return nil
 	}
-	s.loaded = true
-	v := s.meta.Get(keySeenCount)
-	switch len(v) {
-	case 0:
-		s.count = 0
-	case 8:
-		s.count = int64(binary.BigEndian.Uint64(v))
-	default:
-		return fmt.Errorf("recorded span count of %d bytes, expecting 8: %w", len(v), errCorrupt)
+	s.open = false
+	if len(s.records) == 0 {
+		s.index.forget(s.seq)
+		return nil
 	}
-	return nil
+	// bbolt keeps the value until the transaction ends; records is reused.
+	return s.log.Put(encodeLogKey(s.arrival, s.seq), append([]byte(nil), s.records...))
 }
 
-// recent reports whether the key k (an encoded span or response key) was
-// recorded within the window before d.Arrival.
-func (s *seenSet) recent(k []byte, d Dedup) (bool, error) {
-	old := s.keys.Get(k)
-	if old == nil {
-		return false, nil
+// holds reports whether log entry seq holds the record key.
+func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
+	if s.open && seq == s.seq {
+		return recordsHold(s.records, key)
 	}
-	at, err := decodeArrival(old)
-	if err != nil {
-		return false, err
-	}
-	return at >= d.Arrival.UnixNano()-d.Window.Nanoseconds(), nil
+	return logEntryHolds(s.log, s.index.arrivals[seq], seq, key)
 }
 
-// add records k at d.Arrival. A record of k older than the window is
-// replaced: the call counted again and its window starts anew.
-func (s *seenSet) add(k []byte, d Dedup) error {
-	if err := s.load(); err != nil {
-		return err
+// find returns the log entry that holds the record key, of fingerprint fp.
+func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error) {
+	s.index.candidates(fp, func(c uint64) bool {
+		found, err = s.holds(c, key)
+		seq = c
+		return err == nil && !found
+	})
+	return seq, found && err == nil, err
+}
+
+// check looks the record key up. It reports whether it was recorded within
+// the window before d.Arrival and, if it was recorded earlier than that,
+// the entry holding the stale record.
+func (s *seenSet) check(key []byte, d Dedup) (fp uint64, recent bool, stale uint64, isStale bool, err error) {
+	fp = s.index.fingerprint(key)
+	seq, found, err := s.find(fp, key)
+	if err != nil || !found {
+		return fp, false, 0, false, err
 	}
-	if old := s.keys.Get(k); old != nil {
-		at, err := decodeArrival(old)
-		if err != nil {
-			return err
-		}
-		if err := s.arrival.Delete(encodeArrivalKey(at, k)); err != nil {
-			return err
-		}
-		s.count--
+	if s.index.arrivals[seq] >= d.Arrival.UnixNano()-d.Window.Nanoseconds() {
+		return fp, true, 0, false, nil
 	}
-	now := d.Arrival.UnixNano()
-	if err := s.keys.Put(k, binary.BigEndian.AppendUint64(nil, uint64(now))); err != nil {
-		return err
+	return fp, false, seq, true, nil
+}
+
+// add records key in the commit's log entry. A record of it older than the
+// window is replaced: the call counted again and its window starts anew.
+func (s *seenSet) add(key []byte, fp, stale uint64, isStale bool) {
+	if isStale {
+		s.index.drop(fp, stale)
 	}
-	if err := s.arrival.Put(encodeArrivalKey(now, k), nil); err != nil {
-		return err
-	}
-	s.count++
+	s.records = append(s.records, key...)
+	s.index.record(fp, s.seq)
 	s.added++
-	return nil
 }
 
 // record decides whether the call of span key sk and response key rk (zero
 // when the span reports no response) counts: not when either key was
-// recorded within the window. A call that counts has both keys recorded at
-// d.Arrival; a duplicate records nothing, so the keys of the first call
-// keep their arrival and the first committed span keeps its identity.
+// recorded within the window before d.Arrival. A call that counts has both
+// keys recorded at d.Arrival; a duplicate records nothing, so the keys of
+// the first call keep their arrival and the first committed span keeps its
+// identity.
 func (s *seenSet) record(sk SpanKey, rk ResponseKey, d Dedup) (Repeat, error) {
-	span := encodeSpanKey(sk)
-	dup, err := s.recent(span, d)
+	var spanRec [1 + spanKeySize]byte
+	span := appendSpanRecord(spanRec[:0], sk)
+	spanFP, dup, spanStale, spanIsStale, err := s.check(span, d)
 	if err != nil {
 		return NotRepeated, fmt.Errorf("span %s: %w", sk, err)
 	}
 	if dup {
 		return RepeatedSpan, nil
 	}
+	var respRec [1 + responseKeySize]byte
 	var response []byte
+	var respFP, respStale uint64
+	var respIsStale bool
 	if !rk.IsZero() {
-		response = encodeResponseKey(rk)
-		dup, err := s.recent(response, d)
+		response = appendResponseRecord(respRec[:0], rk)
+		respFP, dup, respStale, respIsStale, err = s.check(response, d)
 		if err != nil {
 			return NotRepeated, fmt.Errorf("response %s: %w", rk, err)
 		}
@@ -117,63 +131,82 @@ func (s *seenSet) record(sk SpanKey, rk ResponseKey, d Dedup) (Repeat, error) {
 			return RepeatedResponse, nil
 		}
 	}
-	if err := s.add(span, d); err != nil {
-		return NotRepeated, fmt.Errorf("span %s: %w", sk, err)
-	}
+	s.add(span, spanFP, spanStale, spanIsStale)
 	if response != nil {
-		if err := s.add(response, d); err != nil {
-			return NotRepeated, fmt.Errorf("response %s: %w", rk, err)
-		}
+		s.add(response, respFP, respStale, respIsStale)
 	}
 	return NotRepeated, nil
 }
 
 // trim removes the keys older than the window, and then the oldest keys
-// beyond d.MaxEntries, oldest first. It removes at most max(minTrim, 2 ×
-// the keys this transaction added), so one commit stays short however far
-// behind expiry is; later commits catch up.
+// beyond d.MaxEntries, oldest first. It looks at most max(minTrim, 2 × the
+// keys this transaction added) records, so one commit stays short however
+// far behind expiry is; later commits catch up. A record whose key was
+// recorded again later is dropped without being counted as removed.
 func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 	if d.Window <= 0 {
 		return 0, 0, nil
 	}
-	if err := s.load(); err != nil {
-		return 0, 0, err
-	}
 	budget := max(minTrim, 2*s.added)
 	cutoff := d.Arrival.UnixNano() - d.Window.Nanoseconds()
+	overLimit := func() bool { return d.MaxEntries > 0 && s.index.live > int64(d.MaxEntries) }
 
-	c := s.arrival.Cursor()
-	for k, _ := c.First(); k != nil && budget > 0; k, _ = c.First() {
-		at, key, err := decodeArrivalKey(k)
+	c := s.log.Cursor()
+	for k, v := c.First(); k != nil && budget > 0; k, v = c.First() {
+		arrival, seq, err := decodeLogKey(k)
 		if err != nil {
 			return expired, evicted, err
 		}
-		key = bytes.Clone(key) // k is not ours after the delete
-		overLimit := d.MaxEntries > 0 && s.count > int64(d.MaxEntries)
-		if at >= cutoff && !overLimit {
+		if arrival >= cutoff && !overLimit() {
+			break
+		}
+		rest := v
+		for len(rest) > 0 && budget > 0 && (arrival < cutoff || overLimit()) {
+			n, err := logRecordSize(rest[0])
+			if err != nil {
+				return expired, evicted, err
+			}
+			if len(rest) < n {
+				return expired, evicted, fmt.Errorf("dedup log record of %d bytes, expecting %d: %w", len(rest), n, errCorrupt)
+			}
+			// A record whose key was recorded again later has no index entry
+			// of its own. Where another key of the entry shares its
+			// fingerprint, it may take that key's entry instead, and that
+			// key's record then finds none: the count removed is the same.
+			if s.index.drop(s.index.fingerprint(rest[:n]), seq) {
+				if arrival < cutoff {
+					expired++
+				} else {
+					evicted++
+				}
+			}
+			rest = rest[n:]
+			budget--
+		}
+		if len(rest) > 0 {
+			// Part of the entry stays; rest belongs to bbolt's page, so the
+			// new value is a copy.
+			if err := s.log.Put(k, append([]byte(nil), rest...)); err != nil {
+				return expired, evicted, err
+			}
 			break
 		}
 		if err := c.Delete(); err != nil {
 			return expired, evicted, err
 		}
-		if err := s.keys.Delete(key); err != nil {
-			return expired, evicted, err
-		}
-		s.count--
-		budget--
-		if at < cutoff {
-			expired++
-		} else {
-			evicted++
-		}
+		s.index.forget(seq)
 	}
 	return expired, evicted, nil
 }
 
-// save writes the count of recorded keys.
-func (s *seenSet) save() error {
-	if !s.loaded {
-		return nil
-	}
-	return s.meta.Put(keySeenCount, binary.BigEndian.AppendUint64(nil, uint64(max(s.count, 0))))
+func appendSpanRecord(b []byte, k SpanKey) []byte {
+	b = append(b, tagSpanKey)
+	b = append(b, k.Trace[:]...)
+	return append(b, k.Span[:]...)
+}
+
+func appendResponseRecord(b []byte, k ResponseKey) []byte {
+	b = append(b, tagResponseKey)
+	b = append(b, k.Trace[:]...)
+	return append(b, k.Response[:]...)
 }

@@ -6,26 +6,28 @@ import (
 	"fmt"
 )
 
-// The file store keeps six buckets:
+// The file store keeps five buckets:
 //
-//	meta             "format" → big-endian uint32 format version (formatVersion)
-//	                 "seen_count" → big-endian uint64 number of recorded keys
-//	rows             row key  → counters record
-//	connections      connection key → connection record
-//	seen             span or response key → big-endian int64 arrival, unix nanoseconds
-//	seen_by_arrival  arrival (8 bytes) + span or response key → empty
-//	zones            month "YYYY-MM" + organization bytes → IANA zone name
+//	meta         "format" → big-endian uint32 format version (formatVersion)
+//	rows         row key  → counters record
+//	connections  connection key → connection record
+//	seen_log     arrival (8 bytes) + sequence number (8 bytes) → dedup records
+//	zones        month "YYYY-MM" + organization bytes → IANA zone name
 //
 // A row key is the 7-byte month "YYYY-MM" followed by the organization and
 // the connection, each as a uvarint length and its bytes, and then the model
 // bytes up to the end. Putting the fixed-length month first lets a reader
 // fetch one month with a prefix scan. A connection key is the organization
-// as a uvarint length and its bytes, followed by the connection bytes. A span
-// key is the 16-byte trace id followed by the 8-byte span id, 24 bytes; a
-// response key is the 16-byte trace id followed by the first 16 bytes of the
-// SHA-256 of the response id, 32 bytes, so the length tells the two apart.
-// The arrival index puts the arrival first so that expiry is one scan from
-// the start.
+// as a uvarint length and its bytes, followed by the connection bytes.
+//
+// A seen_log entry holds the dedup keys one commit recorded: its key is the
+// commit's arrival (big-endian unix nanoseconds) and a big-endian sequence
+// number, so that expiry reads the log from the start; its value is the
+// records one after another, each a tag byte and a key. Tag 1 is a span key,
+// the 16-byte trace id followed by the 8-byte span id; tag 2 a response key,
+// the 16-byte trace id followed by the first 16 bytes of the SHA-256 of the
+// response id. Expiry removes whole entries, or records from the front of the
+// oldest one.
 //
 // A counters record (version 1) is the byte 1 followed by 16 big-endian
 // uint64 fields, 129 bytes in all: requests, blocked, rate_limited, errors,
@@ -42,26 +44,29 @@ import (
 // File format history and upgrade path:
 //
 //	1  meta, rows, connections; connection records version 1.
-//	2  adds seen and seen_by_arrival (dedup), zones, and connection
-//	   records version 2. Opening a format 1 file upgrades it in place, in one
-//	   transaction: the new buckets are created and the version set to 2;
-//	   version 1 connection records are rewritten as version 2 when their
-//	   connection next gets a call. A build that reads format 1 only
-//	   refuses a format 2 file, so take a backup before upgrading.
-//	3  adds response keys to seen and seen_by_arrival. Opening a format 1
-//	   or 2 file upgrades it in place by setting the version (and, from 1,
-//	   creating the buckets of format 2); a build that reads up to format 2
-//	   would take a response key for damage, so it refuses a format 3 file.
+//	2  adds dedup (bucket seen: span key → arrival, and seen_by_arrival:
+//	   arrival + span key → empty; meta "seen_count"), zones, and
+//	   connection records version 2.
+//	3  adds response keys (32 bytes) to seen and seen_by_arrival.
+//	4  replaces seen, seen_by_arrival and "seen_count" with seen_log.
 //
-// A reader rejects a version it does not know instead of guessing.
+// Opening a file of an earlier format upgrades it in place, in one
+// transaction: missing buckets are created, the keys of seen_by_arrival are
+// moved into seen_log (one entry per arrival, in arrival order), and the
+// version is set; version 1 connection records are rewritten as version 2
+// when their connection next gets a call. A build that reads an earlier
+// format refuses a later one, so take a backup before upgrading. A reader
+// rejects a version it does not know instead of guessing.
 const (
-	formatVersion     uint32 = 3
+	formatVersion     uint32 = 4
 	countersVersion   byte   = 1
 	connectionVersion byte   = 2
 	countersFields           = 16
 	countersSize             = 1 + countersFields*8
 	spanKeySize              = 16 + 8
 	responseKeySize          = 16 + 16
+	tagSpanKey        byte   = 1
+	tagResponseKey    byte   = 2
 )
 
 var errCorrupt = errors.New("corrupt ledger record")
@@ -183,41 +188,14 @@ func decodeConnectionInfo(b []byte) (ConnectionInfo, error) {
 	return info, nil
 }
 
-func encodeSpanKey(s SpanKey) []byte {
-	b := make([]byte, 0, spanKeySize)
-	b = append(b, s.Trace[:]...)
-	return append(b, s.Span[:]...)
-}
-
-func encodeResponseKey(r ResponseKey) []byte {
-	b := make([]byte, 0, responseKeySize)
-	b = append(b, r.Trace[:]...)
-	return append(b, r.Response[:]...)
-}
-
-// encodeArrivalKey returns the key of the encoded span or response key k in
-// the arrival index.
-func encodeArrivalKey(arrival int64, k []byte) []byte {
-	b := make([]byte, 0, 8+len(k))
-	b = binary.BigEndian.AppendUint64(b, uint64(arrival))
-	return append(b, k...)
-}
-
-// decodeArrivalKey returns the arrival and the span or response key of an
-// arrival index key.
+// decodeArrivalKey returns the arrival and the span or response key of a
+// key of seen_by_arrival, the dedup index of formats 2 and 3.
 func decodeArrivalKey(b []byte) (int64, []byte, error) {
 	if len(b) != 8+spanKeySize && len(b) != 8+responseKeySize {
 		return 0, nil, fmt.Errorf("arrival key of %d bytes, expecting %d or %d: %w",
 			len(b), 8+spanKeySize, 8+responseKeySize, errCorrupt)
 	}
 	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
-}
-
-func decodeArrival(b []byte) (int64, error) {
-	if len(b) != 8 {
-		return 0, fmt.Errorf("span arrival of %d bytes, expecting 8: %w", len(b), errCorrupt)
-	}
-	return int64(binary.BigEndian.Uint64(b)), nil
 }
 
 func appendString(b []byte, s string) []byte {

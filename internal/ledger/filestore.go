@@ -21,11 +21,15 @@ var (
 	bucketMeta        = []byte("meta")
 	bucketRows        = []byte("rows")
 	bucketConnections = []byte("connections")
-	bucketSeen        = []byte("seen")
-	bucketSeenArrival = []byte("seen_by_arrival")
+	bucketSeenLog     = []byte("seen_log")
 	bucketZones       = []byte("zones")
 	keyFormat         = []byte("format")
-	keySeenCount      = []byte("seen_count")
+
+	// The dedup buckets and count of formats 2 and 3, moved into seen_log
+	// by the upgrade to format 4.
+	bucketSeenV3        = []byte("seen")
+	bucketSeenArrivalV3 = []byte("seen_by_arrival")
+	keySeenCountV3      = []byte("seen_count")
 )
 
 // defaultLockTimeout is how long Open waits for another process to release
@@ -44,6 +48,8 @@ const defaultLockTimeout = time.Second
 type fileStore struct {
 	path string
 	db   *bolt.DB
+	// seen indexes the dedup log; only the commit loop uses it.
+	seen *seenIndex
 
 	// requests carries commits to the loop; stop ends it and stopped says
 	// it has ended.
@@ -78,9 +84,16 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	}
 	db.NoSync = o.noSync
 
+	seen := newSeenIndex(o.fingerprint)
+	if err := db.View(seen.load); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ledger file %q: dedup log: %w", path, err)
+	}
+
 	s := &fileStore{
 		path:     path,
 		db:       db,
+		seen:     seen,
 		requests: make(chan *commitRequest),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
@@ -115,22 +128,80 @@ func initFormat(tx *bolt.Tx) error {
 	if len(v) != 4 {
 		return fmt.Errorf("format version of %d bytes; expecting 4", len(v))
 	}
-	switch got := binary.BigEndian.Uint32(v); {
-	case got == 1 || got == 2:
-		// Formats 2 and 3 add buckets and kinds of key only; see encoding.go.
+	got := binary.BigEndian.Uint32(v)
+	switch {
+	case got == 0 || got > formatVersion:
+		return fmt.Errorf("unknown format version %d; this build reads versions 1 to %d", got, formatVersion)
+	case got < formatVersion:
+		// Each format adds buckets or moves keys; see encoding.go.
+		if err := upgradeSeen(tx); err != nil {
+			return fmt.Errorf("upgrade from format %d: %w", got, err)
+		}
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 			return err
 		}
-	case got != formatVersion:
-		return fmt.Errorf("unknown format version %d; this build reads versions 1 to %d", got, formatVersion)
 	}
 
-	for _, name := range [][]byte{bucketRows, bucketConnections, bucketSeen, bucketSeenArrival, bucketZones} {
+	for _, name := range [][]byte{bucketRows, bucketConnections, bucketSeenLog, bucketZones} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// upgradeSeen moves the dedup keys of a format 2 or 3 file into seen_log:
+// the keys of one arrival, in the order of seen_by_arrival, make one entry.
+// A format 1 file has none.
+func upgradeSeen(tx *bolt.Tx) error {
+	log, err := tx.CreateBucketIfNotExists(bucketSeenLog)
+	if err != nil {
+		return err
+	}
+	if old := tx.Bucket(bucketSeenArrivalV3); old != nil {
+		var seq uint64
+		var records []byte
+		arrival := int64(0)
+		flush := func() error {
+			if len(records) == 0 {
+				return nil
+			}
+			err := log.Put(encodeLogKey(arrival, seq), records)
+			seq++
+			records = nil
+			return err
+		}
+		err := old.ForEach(func(k, _ []byte) error {
+			at, key, err := decodeArrivalKey(k)
+			if err != nil {
+				return err
+			}
+			if at != arrival {
+				if err := flush(); err != nil {
+					return err
+				}
+				arrival = at
+			}
+			tag := tagSpanKey
+			if len(key) == responseKeySize {
+				tag = tagResponseKey
+			}
+			records = append(append(records, tag), key...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	for _, name := range [][]byte{bucketSeenV3, bucketSeenArrivalV3} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMeta).Delete(keySeenCountV3)
 }
 
 func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {

@@ -16,6 +16,9 @@ type Option func(*openOptions)
 type openOptions struct {
 	lockTimeout time.Duration
 	noSync      bool
+	// fingerprint replaces the dedup index's hash, so that tests can make
+	// keys collide.
+	fingerprint func(key []byte) uint64
 }
 
 // WithLockTimeout sets how long Open waits for another process to release the

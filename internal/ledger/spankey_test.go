@@ -18,7 +18,7 @@ func TestNewResponseKey(t *testing.T) {
 		}
 		assert.Equal(t, trace, k.Trace)
 		assert.Equal(t, wantHash, hex.EncodeToString(k.Response[:]))
-		assert.Len(t, encodeResponseKey(k), responseKeySize)
+		assert.Len(t, appendResponseRecord(nil, k), 1+responseKeySize)
 	}
 	// The first 16 bytes of SHA-256("chatcmpl-42"), from
 	// `printf chatcmpl-42 | sha256sum`.
@@ -28,16 +28,30 @@ func TestNewResponseKey(t *testing.T) {
 	f([16]byte{}, "chatcmpl-42", "")
 }
 
-func TestArrivalKeyLengths(t *testing.T) {
-	span := encodeSpanKey(SpanKey{Trace: [16]byte{1}, Span: [8]byte{2}})
-	response := encodeResponseKey(NewResponseKey([16]byte{1}, "r"))
-	for _, k := range [][]byte{span, response} {
-		at, got, err := decodeArrivalKey(encodeArrivalKey(42, k))
-		assert.NoError(t, err)
-		assert.Equal(t, int64(42), at)
-		assert.Equal(t, k, got)
+// TestLogRecords writes a span record and a response record, byte by byte
+// as encoding.go describes them, and reads them back.
+func TestLogRecords(t *testing.T) {
+	span := appendSpanRecord(nil, SpanKey{Trace: [16]byte{0: 1}, Span: [8]byte{7: 2}})
+	response := appendResponseRecord(nil, ResponseKey{Trace: [16]byte{0: 1}, Response: [16]byte{15: 3}})
+	assert.Equal(t, append(append([]byte{1, 1}, make([]byte, 15+7)...), 2), span)
+	assert.Equal(t, append(append([]byte{2, 1}, make([]byte, 15+15)...), 3), response)
+
+	var got [][]byte
+	err := eachLogRecord(append(span, response...), func(k []byte) error {
+		got = append(got, k)
+		return nil
+	})
+	assert.NoError(t, err)
+	assert.Equal(t, [][]byte{span, response}, got)
+
+	// A cut record and an unknown tag are damage.
+	for _, bad := range [][]byte{span[:20], append([]byte{3}, span[1:]...)} {
+		assert.ErrorIs(t, eachLogRecord(bad, func([]byte) error { return nil }), errCorrupt)
 	}
-	// A key of neither length is damage.
-	_, _, err := decodeArrivalKey(encodeArrivalKey(42, span[:20]))
+	at, seq, err := decodeLogKey(encodeLogKey(42, 7))
+	assert.NoError(t, err)
+	assert.Equal(t, int64(42), at)
+	assert.Equal(t, uint64(7), seq)
+	_, _, err = decodeLogKey(make([]byte, 15))
 	assert.ErrorIs(t, err, errCorrupt)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 
 // TestOpenUpgradesFormat1 writes a format 1 file byte by byte, as the first
 // release did, and opens it: its rows and connections read unchanged, the
-// file says format 3 afterwards, and dedup works on it.
+// file says format 4 afterwards, and dedup works on it.
 func TestOpenUpgradesFormat1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	db, err := bolt.Open(path, 0o600, nil)
@@ -79,15 +80,15 @@ func TestOpenUpgradesFormat1(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, []byte{0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("format")))
-		assert.NotNil(t, tx.Bucket([]byte("seen")))
+		assert.Equal(t, []byte{0, 0, 0, 4}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		assert.NotNil(t, tx.Bucket([]byte("seen_log")))
 		return nil
 	}))
 }
 
 // TestOpenUpgradesFormat2 writes a format 2 file holding one recorded span
 // key, byte by byte, and opens it: the span is still known, response keys
-// are recorded beside it, and the file says format 3 afterwards.
+// are recorded beside it, and the file says format 4 afterwards.
 func TestOpenUpgradesFormat2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	db, err := bolt.Open(path, 0o600, nil)
@@ -131,9 +132,101 @@ func TestOpenUpgradesFormat2(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, []byte{0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		assert.Equal(t, []byte{0, 0, 0, 4}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		for _, gone := range []string{"seen", "seen_by_arrival"} {
+			assert.Nil(t, tx.Bucket([]byte(gone)), "bucket %s", gone)
+		}
+		assert.Nil(t, tx.Bucket([]byte("meta")).Get([]byte("seen_count")))
 		return nil
 	}))
+}
+
+// TestOpenUpgradesFormat3 writes a format 3 file, byte by byte, holding a
+// span key and a response key that arrived together and a span key that
+// arrived a minute later, and opens it: the keys move into seen_log, one
+// entry per arrival in arrival order, and they are still known there until
+// their window ends.
+func TestOpenUpgradesFormat3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	first := time.Date(2026, time.November, 10, 9, 0, 0, 0, time.UTC)
+	second := first.Add(time.Minute)
+	spanA := ledger.SpanKey{Trace: [16]byte{1}, Span: [8]byte{1}}
+	spanB := ledger.SpanKey{Trace: [16]byte{2}, Span: [8]byte{2}}
+	response := ledger.NewResponseKey(spanA.Trace, "chatcmpl-1")
+	keyA := append(spanA.Trace[:], spanA.Span[:]...)
+	keyB := append(spanB.Trace[:], spanB.Span[:]...)
+	keyR := append(response.Trace[:], response.Response[:]...)
+	atFirst := binary.BigEndian.AppendUint64(nil, uint64(first.UnixNano()))
+	atSecond := binary.BigEndian.AppendUint64(nil, uint64(second.UnixNano()))
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		require.NoError(t, meta.Put([]byte("format"), []byte{0, 0, 0, 3}))
+		require.NoError(t, meta.Put([]byte("seen_count"), binary.BigEndian.AppendUint64(nil, 3)))
+		for _, name := range []string{"rows", "connections", "zones"} {
+			_, err := tx.CreateBucket([]byte(name))
+			require.NoError(t, err)
+		}
+		seen, _ := tx.CreateBucket([]byte("seen"))
+		byArrival, _ := tx.CreateBucket([]byte("seen_by_arrival"))
+		for _, k := range []struct{ key, at []byte }{{keyA, atFirst}, {keyR, atFirst}, {keyB, atSecond}} {
+			require.NoError(t, seen.Put(k.key, k.at))
+			require.NoError(t, byArrival.Put(append(slices.Clone(k.at), k.key...), nil))
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, []byte{0, 0, 0, 4}, tx.Bucket([]byte("meta")).Get([]byte("format")))
+		var keys, values [][]byte
+		require.NoError(t, tx.Bucket([]byte("seen_log")).ForEach(func(k, v []byte) error {
+			keys, values = append(keys, slices.Clone(k)), append(values, slices.Clone(v))
+			return nil
+		}))
+		// Entry 0 at the first arrival: span A (tag 1), then the response
+		// (tag 2), in the order seen_by_arrival sorted them; entry 1 at the
+		// second arrival: span B.
+		assert.Equal(t, [][]byte{
+			append(slices.Clone(atFirst), 0, 0, 0, 0, 0, 0, 0, 0),
+			append(slices.Clone(atSecond), 0, 0, 0, 0, 0, 0, 0, 1),
+		}, keys)
+		assert.Equal(t, [][]byte{
+			append(append([]byte{1}, keyA...), append([]byte{2}, keyR...)...),
+			append([]byte{1}, keyB...),
+		}, values)
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	s, err = ledger.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	k := ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	commit := func(arrival time.Time, span ledger.SpanKey, response string) ledger.CommitResult {
+		b := ledger.NewBatch()
+		b.SetDedup(ledger.Dedup{Arrival: arrival, Window: time.Hour})
+		b.AddSpan(span, ledger.SpanCall{Key: k, Counters: ledger.Counters{Requests: 1},
+			Response: ledger.NewResponseKey(span.Trace, response)})
+		res, err := s.Commit(context.Background(), b)
+		require.NoError(t, err)
+		return res
+	}
+	// Within the hour: span B again, and another span of response 1.
+	assert.Equal(t, ledger.CommitResult{Duplicates: 1, Recorded: 3}, commit(first.Add(time.Hour), spanB, ""))
+	assert.Equal(t, ledger.CommitResult{Duplicates: 1, ResponseDuplicates: 1, Recorded: 3},
+		commit(first.Add(time.Hour), ledger.SpanKey{Trace: spanA.Trace, Span: [8]byte{9}}, "chatcmpl-1"))
+	// Past the first arrival's hour, span A and its response expire; span B,
+	// a minute younger, is still known. The new span records 1 key.
+	assert.Equal(t, ledger.CommitResult{Counted: 1, Expired: 2, Recorded: 2},
+		commit(first.Add(time.Hour+time.Second), ledger.SpanKey{Trace: [16]byte{3}, Span: [8]byte{3}}, ""))
+	assert.Equal(t, ledger.CommitResult{Duplicates: 1, Recorded: 2}, commit(first.Add(time.Hour+time.Second), spanB, ""))
 }
 
 func TestBackupWhileCommitting(t *testing.T) {

@@ -55,6 +55,9 @@ type usage struct {
 	// backend in the same pipeline, with its default sending queue and
 	// retries.
 	backendAddr string
+	// nopTraces adds a nop exporter beside the ledger, standing for a
+	// trace backend that costs nothing.
+	nopTraces bool
 	// months is the exporter's `months`; 0 keeps the default.
 	months int
 	// pinned are months always exposed (YYYY-MM).
@@ -110,6 +113,10 @@ exporters:
       insecure: true
 `, u.backendAddr)
 		exporters += ", otlp_grpc/backend"
+	}
+	if u.nopTraces {
+		b.WriteString("  nop:\n")
+		exporters += ", nop"
 	}
 	var extensions []string
 	if u.pprofAddr != "" || u.queueDir != "" {

@@ -99,7 +99,7 @@ func (r *Report) fillRatios() {
 }
 
 // order ranks scenarios and pipelines for the table.
-var order = []string{"comparison", "high cardinality", "faults", Baseline, "usage", "usage, ledger only", "diy"}
+var order = []string{"comparison", "high cardinality", "faults", Baseline, "usage", "usage, with trace backend", "diy"}
 
 func rank(s string) int {
 	if i := slices.Index(order, s); i >= 0 {
@@ -183,7 +183,7 @@ func (r *Report) addedVsDIY(phase string) string {
 	}
 	diy := d.CPUPerMillion - b.CPUPerMillion
 	var parts []string
-	for _, p := range []string{"usage", "usage, ledger only"} {
+	for _, p := range []string{"usage", "usage, with trace backend"} {
 		u, ok := find(p)
 		if !ok {
 			continue
