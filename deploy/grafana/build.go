@@ -102,6 +102,14 @@ func panel(p Panel) (cog.Builder[dashboard.Panel], error) {
 	if len(p.Queries) == 0 {
 		return nil, fmt.Errorf("no query")
 	}
+	for i, q := range p.Queries {
+		if (q.Unit != "" || q.RightAxis) && q.Legend == "" {
+			return nil, fmt.Errorf("query %d sets its own unit or axis but has no legend to name its field", i)
+		}
+		if q.RightAxis && p.Kind != Bars && p.Kind != TimeSeries {
+			return nil, fmt.Errorf("query %d asks for a right axis, which only bars and time series have", i)
+		}
+	}
 	width := p.Width
 	if width == 0 {
 		width = 12
@@ -120,8 +128,15 @@ func panel(p Panel) (cog.Builder[dashboard.Panel], error) {
 				"renameByName":  renames(p),
 			}}), nil
 	case Bars:
-		return barchart.NewPanelBuilder().Title(p.Title).Description(p.Description).Datasource(datasource).
-			Unit(p.Unit).Span(width).Height(8).Targets(targets(p)).XField(p.XField).
+		b := barchart.NewPanelBuilder().Title(p.Title).Description(p.Description).Datasource(datasource).
+			Unit(p.Unit).Span(width).Height(8).Targets(targets(p)).XField(p.XField)
+		for _, o := range overrides(p) {
+			b.OverrideByName(o.field, o.properties)
+		}
+		if len(p.Queries) > 1 {
+			b.Legend(seriesLegend())
+		}
+		return b.
 			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
@@ -131,10 +146,51 @@ func panel(p Panel) (cog.Builder[dashboard.Panel], error) {
 				"sort": []any{map[string]any{"field": p.XField}},
 			}}), nil
 	case TimeSeries:
-		return timeseries.NewPanelBuilder().Title(p.Title).Description(p.Description).Datasource(datasource).
-			Unit(p.Unit).Span(width).Height(8).Targets(targets(p)), nil
+		b := timeseries.NewPanelBuilder().Title(p.Title).Description(p.Description).Datasource(datasource).
+			Unit(p.Unit).Span(width).Height(8).Targets(targets(p))
+		for _, o := range overrides(p) {
+			b.OverrideByName(o.field, o.properties)
+		}
+		if len(p.Queries) > 1 {
+			b.Legend(seriesLegend())
+		}
+		return b, nil
 	}
 	return nil, fmt.Errorf("unknown panel kind %d", p.Kind)
+}
+
+// seriesLegend is the legend of a chart of several series, which says which
+// one is which.
+func seriesLegend() cog.Builder[common.VizLegendOptions] {
+	return common.NewVizLegendOptionsBuilder().ShowLegend(true).
+		DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)
+}
+
+// fieldOverride is what one field of a panel shows differently from the
+// panel's defaults.
+type fieldOverride struct {
+	field      string
+	properties []dashboard.DynamicConfigValue
+}
+
+// overrides returns the field overrides of p's queries that set their own
+// unit or axis, each field named by its query's legend.
+func overrides(p Panel) []fieldOverride {
+	var out []fieldOverride
+	for _, q := range p.Queries {
+		var props []dashboard.DynamicConfigValue
+		if q.Unit != "" {
+			props = append(props, dashboard.DynamicConfigValue{Id: "unit", Value: q.Unit})
+		}
+		if q.RightAxis {
+			props = append(props, dashboard.DynamicConfigValue{Id: "custom.axisPlacement",
+				Value: common.AxisPlacementRight})
+		}
+		if len(props) > 0 {
+			out = append(out, fieldOverride{field: q.Legend, properties: props})
+		}
+	}
+	return out
 }
 
 // renames names a table's value columns after the queries' legends: Grafana

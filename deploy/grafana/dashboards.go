@@ -72,10 +72,13 @@ func organization() Dashboard {
 func connection() Dashboard {
 	panels := monthTotals(inConnection)
 	panels = append(panels,
-		Panel{Title: "Requests by month", Kind: Bars, Unit: "short", Width: 12, XField: "month",
-			Queries: []Query{{Legend: "Requests", Expr: sumBy("month", rows(requests, ofConnection))}}},
-		Panel{Title: "Cost by month", Kind: Bars, Unit: "currencyUSD", Width: 12, XField: "month",
-			Queries: []Query{{Legend: "Cost", Expr: sumBy("month", rows(cost, ofConnection))}}},
+		Panel{Title: "Requests and cost by month", Kind: Bars, Unit: "short", Width: 12, XField: "month",
+			Description: "Each month the store holds: requests against the left axis, cost against the right.",
+			Queries: []Query{
+				{Legend: "Requests", Expr: sumBy("month", rows(requests, ofConnection))},
+				{Legend: "Cost", Expr: sumBy("month", rows(cost, ofConnection)), Unit: "currencyUSD",
+					RightAxis: true},
+			}},
 		Panel{Title: "Accumulated cost this month", Kind: TimeSeries, Unit: "currencyUSD", Width: 12,
 			Description: "The month's cost as it grew; each point is the ledger's figure at that scrape.",
 			Queries: []Query{{Legend: "Cost", Expr: sumBy("",

@@ -43,6 +43,13 @@ type Panel struct {
 // variables as $name.
 type Query struct {
 	Expr, Legend string
+	// Unit, when set, is the unit of this query's values instead of the
+	// panel's; it needs Legend, the name of the query's field.
+	Unit string
+	// RightAxis draws this query's values against an axis of their own on
+	// the right of the panel, so that two scales share one chart; it needs
+	// Legend.
+	RightAxis bool
 }
 
 // Variable is a dashboard variable. A query variable lists the values of

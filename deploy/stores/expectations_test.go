@@ -1,6 +1,7 @@
 package stores
 
 import (
+	"testing"
 	"time"
 )
 
@@ -25,8 +26,51 @@ func s(v float64, pairs ...string) sample { return sample{labels: l(pairs...), v
 // both is a result that is the same on the scraped and the remote-write feed.
 func both(series ...sample) want { return want{series: series, sameOnBoth: true} }
 
-// scrapedOnly is a result of the budget series, which only /metrics carries.
+// bothWithin is a result that is the same on both feeds within tol: the
+// budgets' forecast, which moves with the time of each read.
+func bothWithin(tol float64, series ...sample) want {
+	return want{series: series, sameOnBoth: true, tol: tol}
+}
+
+// scrapedOnly is a result of the collector's own telemetry, which only the
+// scraped stores hold; the remote-write stores have no series.
 func scrapedOnly(tol float64, series ...sample) want { return want{series: series, tol: tol} }
+
+// live are the figures of the live rounds the health panels show.
+type live struct {
+	// window is the rates' window in seconds: it holds the second round
+	// and not the first.
+	window float64
+	// p99 is the 99th percentile of the second round's commit latency, as
+	// histogram_quantile computes it from the collector's own buckets, and
+	// bucketWidth the width of the bucket it falls in.
+	p99, bucketWidth float64
+}
+
+// liveFigures works out the figures of the health panels from the window and
+// the commit latency buckets the collector itself reported for the second
+// round.
+func liveFigures(t *testing.T, window int, secondRound []bucket) live {
+	t.Helper()
+	p99, width, err := quantile(0.99, secondRound)
+	if err != nil {
+		t.Fatalf("commit latency of the second round: %v", err)
+	}
+	return live{window: float64(window), p99: p99, bucketWidth: width}
+}
+
+// rate is the per-second rate of a counter that grew by delta within the
+// window, as both stores compute it, with its tolerance. The stores sample
+// every second, so the samples nearest the window's ends are up to a second
+// inside it (Prometheus extrapolates from them, by at most the sampled
+// interval's share of the window) or just before it (VictoriaMetrics
+// divides by the time from the sample before the window to the last one):
+// the rate lies between delta / (window + 1) and delta / (window − 2); half
+// a second more is left for scrapes that run late.
+func (l live) rate(delta float64) want {
+	v := delta / l.window
+	return scrapedOnly(v*2.5/(l.window-2.5), s(v))
+}
 
 // forecastUSD is the exporter's month-end forecast, recomputed from its
 // documented formula: spend × month length / max(elapsed, 1 day).
@@ -41,7 +85,12 @@ func forecastUSD(spend float64, m months, at time.Time) float64 {
 // 6000 tokens, 60 + 5 USD; search 40 calls, 8800 tokens, 25 USD; newbot 3
 // unpriced calls, 0 USD. So acme has 193 calls, 26800 tokens and 90 USD in
 // m0; in m1 support-bot 200 calls for 40 USD and search 40 for 10 USD.
-func expectations(m months, at time.Time) expected {
+//
+// The live rounds add, per round, 8 calls of initech's connection for
+// round.costUSD and 1 call in organization default, a call of stray-agent;
+// of them, 1 to a model without a price. The window of the rates holds the
+// second round only.
+func expectations(m months, at time.Time, lv live) expected {
 	const org = "Usage Ledger / Organization / "
 	const conn = "Usage Ledger / Connection / "
 	const ins = "Usage Ledger / Insights / "
@@ -83,8 +132,8 @@ func expectations(m months, at time.Time) expected {
 		conn + "Blocked / 0":                     both(s(40)),
 		conn + "Rate limited / 0":                both(s(5)),
 		conn + "Errors / 0":                      both(s(2)),
-		conn + "Requests by month / 0":           both(s(150, "month", m.m0), s(200, "month", m.m1)),
-		conn + "Cost by month / 0":               both(s(65, "month", m.m0), s(40, "month", m.m1)),
+		conn + "Requests and cost by month / 0":  both(s(150, "month", m.m0), s(200, "month", m.m1)),
+		conn + "Requests and cost by month / 1":  both(s(65, "month", m.m0), s(40, "month", m.m1)),
 		conn + "Accumulated cost this month / 0": both(s(65)),
 		conn + "By model / 0":                    both(s(100, "model", "gpt-4o"), s(50, "model", "gpt-4o-mini")),
 		conn + "By model / 1":                    both(s(12000, "model", "gpt-4o"), s(6000, "model", "gpt-4o-mini")),
@@ -106,18 +155,27 @@ func expectations(m months, at time.Time) expected {
 		ins + "Unpriced and usage-missing calls / 1": both(
 			s(1, "org", "acme", "connection", "newbot", "model", "mystery-model")),
 		// acme spent 90 of 150, support-bot 65 of 50.
-		ins + "Budgets / 0": scrapedOnly(0, s(0.6, "org", "acme", "month", m.m0),
+		// Both feeds carry the budgets: /metrics and the receiver, which
+		// has the same budgets.
+		ins + "Budgets / 0": both(s(0.6, "org", "acme", "month", m.m0),
 			s(1.3, "org", "acme", "connection", "support-bot", "month", m.m0)),
-		ins + "Budgets / 1": scrapedOnly(1e-3, s(forecastUSD(90, m, at)/150, "org", "acme", "month", m.m0),
+		ins + "Budgets / 1": bothWithin(1e-3, s(forecastUSD(90, m, at)/150, "org", "acme", "month", m.m0),
 			s(forecastUSD(65, m, at)/50, "org", "acme", "connection", "support-bot", "month", m.m0)),
 
-		health + "Calls in organization default this month / 0": both(s(7)),
-	}
-	// The collector received no spans, so its own counters have no series
-	// yet or are zero.
-	for _, k := range []string{"Malformed spans / 0", "Malformed spans / 1", "Overflow / 0",
-		"Unpriced calls / 0", "Dedup hits / 0", "Dedup hits / 1", "Commit failures / 0", "Commit latency / 0"} {
-		panels[health+k] = want{zeroOrNone: true, sameOnBoth: true}
+		health + "Malformed spans / 0": lv.rate(round.processorMalformed),
+		health + "Malformed spans / 1": lv.rate(round.exporterMalformed),
+		health + "Overflow / 0":        lv.rate(round.overflowed),
+		health + "Unpriced calls / 0":  lv.rate(round.unpriced),
+		health + "Dedup hits / 0":      lv.rate(round.processorDuplicates),
+		health + "Dedup hits / 1":      lv.rate(round.exporterDuplicates),
+		// No commit failed, so the counter has no series and the query none.
+		health + "Commit failures / 0": both(),
+		// The buckets of the stores' rates are those of the collector, all
+		// scaled alike but for extrapolation at the window's start, which
+		// Prometheus stops at zero for a bucket that was empty then.
+		health + "Commit latency / 0": scrapedOnly(0.15*lv.bucketWidth, s(lv.p99)),
+		// 7 in the ledger, 1 of stray-agent in each round.
+		health + "Calls in organization default this month / 0": both(s(7 + 2*round.defaultRequests)),
 	}
 
 	forecastAlerts := []sample{s(forecastUSD(65, m, at), "org", "acme", "connection", "support-bot", "month", m.m0)}
@@ -125,27 +183,31 @@ func expectations(m months, at time.Time) expected {
 		forecastAlerts = append(forecastAlerts, s(forecastUSD(90, m, at), "org", "acme", "month", m.m0))
 	}
 	alerts := map[string]want{
-		"UsageLedgerBudgetNearlySpent": scrapedOnly(0,
+		"UsageLedgerBudgetNearlySpent": both(
 			s(1.3, "org", "acme", "connection", "support-bot", "month", m.m0)),
-		"UsageLedgerBudgetSpent": scrapedOnly(0,
+		"UsageLedgerBudgetSpent": both(
 			s(1.3, "org", "acme", "connection", "support-bot", "month", m.m0)),
-		"UsageLedgerForecastOverBudget": scrapedOnly(0.05, forecastAlerts...),
+		"UsageLedgerForecastOverBudget": bothWithin(0.05, forecastAlerts...),
 		"UsageLedgerConnectionIdle": {series: []sample{s(idleSeconds, "org", "acme", "connection", "legacy")},
 			sameOnBoth: true, tol: 2},
 		// Every series appeared in the stores within the hour, so the last
 		// hour's growth is the whole counter, on both stores alike. Every
 		// month had calls in that sense: acme's support-bot has 65 of 90 USD
-		// in m0 and 40 of 50 in m1; legacy's months and globex are under the
-		// 10 USD floor.
+		// in m0 and 40 of 50 in m1; legacy's months, globex, default and the
+		// live rounds' initech are under the 10 USD floor.
 		"UsageLedgerDisproportionateConsumer": both(
 			s(65.0/90, "org", "acme", "connection", "support-bot", "month", m.m0),
 			s(40.0/50, "org", "acme", "connection", "support-bot", "month", m.m1)),
 		// support-bot: 40 blocked of 100 + 50 + 200 calls (m1's count too),
 		// 0.114, under 0.2.
 		"UsageLedgerHighBlockedRatio": both(),
+		// newbot's 3 and the house model's 1 in each live round, all within
+		// the hour.
 		"UsageLedgerUnpricedCalls": both(
-			s(3, "org", "acme", "connection", "newbot", "model", "mystery-model")),
-		"UsageLedgerDefaultOrganization": both(s(7, "connection", "unnamed")),
+			s(3, "org", "acme", "connection", "newbot", "model", "mystery-model"),
+			s(2*round.unpriced, "org", liveOrg, "connection", liveConnection, "model", houseModel)),
+		"UsageLedgerDefaultOrganization": both(s(7, "connection", "unnamed"),
+			s(2*round.defaultRequests, "connection", strayAgent+"/openai")),
 	}
 	return expected{panels: panels, alerts: alerts}
 }

@@ -56,8 +56,10 @@ func writeFile(t *testing.T, name, text string) string {
 
 // TestDashboardsAndRulesOnRealStores feeds known traffic over four months to
 // Prometheus and VictoriaMetrics twice over, by scraping /metrics and through
-// the receiver and prometheusremotewrite, and runs every panel query and
-// every alert rule expression on the four stores.
+// the receiver and prometheusremotewrite, then sends two rounds of live
+// spans that move every self-metric of the collector health dashboard, and
+// runs every panel query and every alert rule expression on the four
+// stores, and the accumulated cost panel over the rounds' timeline.
 func TestDashboardsAndRulesOnRealStores(t *testing.T) {
 	collector, prometheus, victoria := binaries(t)
 
@@ -65,6 +67,9 @@ func TestDashboardsAndRulesOnRealStores(t *testing.T) {
 	m := monthsAt(now)
 	if now.Sub(m.s0) < 2*time.Minute {
 		t.Skip("the month has just begun; the traffic of this month would be dated last month")
+	}
+	if m.s0.AddDate(0, 1, 0).Sub(now) < 10*time.Minute {
+		t.Skip("the month ends within minutes; the live spans would be dated next month")
 	}
 	ledgerPath := filepath.Join(t.TempDir(), "usage-ledger.db")
 	writeTraffic(t, ledgerPath, now, m)
@@ -97,23 +102,10 @@ scrape_configs:
 	start(t, victoria, vmArgs(vmScrapePort, "-promscrape.config="+scrapeConfig)...)
 	start(t, victoria, vmArgs(vmWritePort)...)
 
-	collectorConfig := writeFile(t, "collector.yaml", fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:%[1]d
-  usageledger:
-    path: %[2]s
-    collection_interval: 1s
-    initial_delay: 0s
-    months: 4
-exporters:
-  usageledger:
-    path: %[2]s
-    metrics:
-      endpoint: 127.0.0.1:%[3]d
-    months: 4
-    budgets:
+	// The receiver and the exporter are given the same budgets, so both
+	// feeds carry them. models_per_connection: 2 sends the third model of a
+	// connection to _overflow; the ledger's own rows have at most two.
+	budgets := `    budgets:
       organizations:
         - org: acme
           monthly_usd: 150
@@ -121,7 +113,28 @@ exporters:
         - org: acme
           connection: support-bot
           monthly_usd: 50
-  prometheus_remote_write/prometheus:
+`
+	collectorConfig := writeFile(t, "collector.yaml", fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%[1]d
+  usageledger:
+    path: %[2]s
+    collection_interval: 1s
+    initial_delay: 0s
+    months: 4
+%[7]sprocessors:
+  genaiusage:
+exporters:
+  usageledger:
+    path: %[2]s
+    metrics:
+      endpoint: 127.0.0.1:%[3]d
+    months: 4
+    limits:
+      models_per_connection: 2
+%[7]s  prometheus_remote_write/prometheus:
     endpoint: http://127.0.0.1:%[4]d/api/v1/write
   prometheus_remote_write/victoriametrics:
     endpoint: http://127.0.0.1:%[5]d/api/v1/write
@@ -139,12 +152,15 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
+      processors: [genaiusage]
       exporters: [usageledger]
     metrics:
       receivers: [usageledger]
       exporters: [prometheus_remote_write/prometheus, prometheus_remote_write/victoriametrics]
-`, otlpPort, ledgerPath, metricsPort, promWritePort, vmWritePort, telemetryPort))
+`, otlpPort, ledgerPath, metricsPort, promWritePort, vmWritePort, telemetryPort, budgets))
 	start(t, collector, "--config", collectorConfig)
+	otlpAddr := fmt.Sprintf("127.0.0.1:%d", otlpPort)
+	telemetryAddr := fmt.Sprintf("127.0.0.1:%d", telemetryPort)
 
 	stores := []store{
 		{name: "prometheus, scraped", base: fmt.Sprintf("http://127.0.0.1:%d", promScrapePort)},
@@ -152,28 +168,44 @@ service:
 		{name: "prometheus, remote write", base: fmt.Sprintf("http://127.0.0.1:%d", promWritePort)},
 		{name: "victoriametrics, remote write", base: fmt.Sprintf("http://127.0.0.1:%d", vmWritePort)},
 	}
-	// Ten ledger rows; the scraped stores also get the four budget series
-	// of the two budgets.
-	for i, s := range stores {
+	// Ten ledger rows, and the four budget series of the two budgets.
+	for _, s := range stores {
 		waitFor(t, 60*time.Second, s.name+" to hold the ledger", func() bool {
-			got, err := s.query("count(genai_connection_requests_total)", time.Now())
-			if err != nil || len(got) != 1 || got[0].value != 10 {
-				return false
-			}
-			if i >= 2 {
-				return true
-			}
-			got, err = s.query("count(genai_budget_usd)", time.Now())
-			return err == nil && len(got) == 1 && got[0].value == 2
+			return s.holds("count(genai_connection_requests_total)", 10) &&
+				s.holds("count(genai_budget_usd)", 2)
 		})
 	}
 
+	// The first round of live spans makes the self-metrics' series: a rate
+	// over a counter needs a sample from before it moved. The second round
+	// moves them by a known amount within the window the rates are taken
+	// over: from windowStart, once every store holds the first round, to at,
+	// once every store holds the second.
+	timeline := liveTimeline{beforeRounds: time.Now()}
+	sendRound(t, otlpAddr, 1)
+	waitForRound(t, stores, 1)
+	time.Sleep(2 * time.Second) // a few samples of the first round's figures
+	beforeSecond := commitBuckets(t, telemetryAddr)
+	timeline.windowStart = time.Now()
+	time.Sleep(time.Second)
+	sendRound(t, otlpAddr, 2)
+	waitForRound(t, stores, 2)
+	secondRound := increase(beforeSecond, commitBuckets(t, telemetryAddr))
+	// A few samples after the second round, and a window long enough that
+	// the stores' sampling shifts a rate by little.
+	time.Sleep(max(2*time.Second, time.Until(timeline.windowStart.Add(minWindow))))
 	at := time.Now()
+	timeline.at = at
+	window := int(math.Ceil(at.Sub(timeline.windowStart).Seconds()))
+
 	vars := map[string]string{
 		"org": "acme", "connection": "support-bot", "month": m.m0, "compare_month": m.m1,
-		"idle_days": "30", "share": "0.5", "blocked_ratio": "0.2", "growth": "2", "__rate_interval": "1m",
+		"idle_days": "30", "share": "0.5", "blocked_ratio": "0.2", "growth": "2",
+		"__rate_interval": fmt.Sprintf("%ds", window),
 	}
-	exp := expectations(m, at)
+	lv := liveFigures(t, window, secondRound)
+	t.Logf("rates over %ds; the second round's commit latency buckets %v, p99 %.6fs", window, secondRound, lv.p99)
+	exp := expectations(m, at, lv)
 	for _, d := range grafana.Dashboards() {
 		for _, p := range d.Panels {
 			for i, q := range p.Queries {
@@ -211,6 +243,45 @@ service:
 			checkSamples(t, s.name+": alert "+r.Alert, want.forFeed(si >= 2), got)
 		}
 	}
+
+	checkAccumulatedCost(t, stores, m, timeline)
+}
+
+// minWindow is the shortest window the rates are taken over: the stores
+// sample every second, which makes a rate over it uncertain by 2.5s/17.5s,
+// a seventh.
+const minWindow = 20 * time.Second
+
+// waitForRound waits until every store holds the ledger after n rounds of
+// live spans (four more rows, and initech's cost), and the scraped stores
+// hold the self-metrics after them.
+func waitForRound(t *testing.T, stores []store, n float64) {
+	t.Helper()
+	cost := `sum(max by (org, connection, model, month) (genai_connection_cost_usd_total{org="` + liveOrg + `"}))`
+	for i, s := range stores {
+		waitFor(t, 60*time.Second, fmt.Sprintf("%s to hold round %v", s.name, n), func() bool {
+			if !s.holds("count(genai_connection_requests_total)", 14) || !s.near(cost, n*round.costUSD) {
+				return false
+			}
+			if i >= 2 {
+				return true
+			}
+			return s.holds(selfTotal("otelcol_processor_genaiusage_spans_malformed"), n*round.processorMalformed) &&
+				s.holds(selfTotal("otelcol_exporter_usageledger_malformed_spans"), n*round.exporterMalformed) &&
+				s.holds(selfTotal("otelcol_processor_genaiusage_spans_duplicate"), n*round.processorDuplicates) &&
+				s.holds(selfTotal("otelcol_exporter_usageledger_duplicate_spans"), n*round.exporterDuplicates) &&
+				s.holds(selfTotal("otelcol_exporter_usageledger_calls_overflowed"), n*round.overflowed) &&
+				s.holds(selfTotal("otelcol_processor_genaiusage_calls_unpriced"), n*round.unpriced) &&
+				s.holds(selfTotal("otelcol_exporter_usageledger_commits"), n*round.commits) &&
+				s.holds(`sum({__name__=~"`+commitHistogram+`(_seconds)?_count"})`, n*round.commits)
+		})
+	}
+}
+
+// selfTotal sums a counter of the collector's telemetry, with or without
+// the _total suffix, as the health panels read it.
+func selfTotal(metric string) string {
+	return `sum({__name__=~"` + metric + `(_total)?"})`
 }
 
 // rule is an alert rule of deploy/prometheus/usageledger.rules.yml.
@@ -247,18 +318,17 @@ func alertRules(t *testing.T) []rule {
 // values, each within tol of the value.
 type want struct {
 	series []sample
-	// remoteWrite, when set, is the result on the remote-write feed, which
-	// carries no budgets and no collector telemetry.
+	// remoteWrite is the result on the remote-write feed unless sameOnBoth:
+	// that feed carries the ledger and the budgets but not the collector's
+	// own telemetry.
 	remoteWrite []sample
 	sameOnBoth  bool
 	tol         float64
-	// zeroOrNone accepts no series, or series that are all zero.
-	zeroOrNone bool
 }
 
 func (w want) forFeed(remoteWrite bool) want {
 	if remoteWrite && !w.sameOnBoth {
-		return want{series: w.remoteWrite, tol: w.tol, zeroOrNone: w.zeroOrNone}
+		return want{series: w.remoteWrite, tol: w.tol}
 	}
 	return w
 }
@@ -277,14 +347,6 @@ func labelKey(labels map[string]string) string {
 
 func checkSamples(t *testing.T, what string, w want, got []sample) {
 	t.Helper()
-	if w.zeroOrNone {
-		for _, s := range got {
-			if s.value != 0 {
-				t.Errorf("%s: series %s = %v; want none or 0", what, labelKey(s.labels), s.value)
-			}
-		}
-		return
-	}
 	gotBy := make(map[string]float64, len(got))
 	for _, s := range got {
 		gotBy[labelKey(s.labels)] = s.value

@@ -15,6 +15,9 @@ import (
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
+// utcCalendar books every organization in UTC.
+var utcCalendar = ledgerCalendar{Calendar: calendar.Of(time.UTC, nil)}
+
 // usd returns whole dollars as an amount.
 func usd(dollars uint64) ledger.Amount {
 	return ledger.PicoUSD(dollars * 1_000_000_000_000)

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
@@ -40,6 +41,11 @@ type Config struct {
 	// counters. Set them as on the usageledger exporter. Default UTC.
 	DefaultTimeZone string                        `mapstructure:"default_time_zone"`
 	Organizations   map[string]OrganizationConfig `mapstructure:"organizations"`
+
+	// Budgets are monthly USD budgets per organization and connection, set
+	// as on the usageledger exporter; each read emits where they stand in
+	// the current month. Default none.
+	Budgets budget.Config `mapstructure:"budgets"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

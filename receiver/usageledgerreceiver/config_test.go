@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
 )
 
@@ -27,6 +28,11 @@ func TestLoadConfig(t *testing.T) {
 	allSettings.PinnedMonths = []string{"2026-10", "2026-11"}
 	allSettings.DefaultTimeZone = "America/New_York"
 	allSettings.Organizations = map[string]OrganizationConfig{"globex": {TimeZone: "Europe/Berlin"}}
+	// 99.95 is read as the decimal written, not as the float64 nearest to it.
+	allSettings.Budgets = budget.Config{
+		Organizations: []budget.Organization{{Org: "acme", MonthlyUSD: "500"}},
+		Connections:   []budget.Connection{{Org: "acme", Connection: "support-bot/openai", MonthlyUSD: "99.95"}},
+	}
 
 	tests := []struct {
 		id      string
@@ -47,6 +53,10 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: `default_time_zone: unknown time zone "Mars/Olympus"; expecting an IANA name such as UTC or Europe/Berlin`},
 		{id: "local_zone",
 			wantErr: `organizations::acme::time_zone: "Local" is not a time zone; expecting an IANA name such as UTC`},
+		{id: "zero_budget",
+			wantErr: `budgets::organizations[0]::monthly_usd: "0" is zero; expecting a positive number of dollars`},
+		{id: "duplicate_connection_budget",
+			wantErr: `budgets::connections[1]: "bot" of "acme" has a budget already at budgets::connections[0]`},
 	}
 	for _, tt := range tests {
 		t.Run("id="+tt.id, func(t *testing.T) {
@@ -75,5 +85,6 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, 2, cfg.Months)
 	assert.Empty(t, cfg.PinnedMonths)
 	assert.Equal(t, "UTC", cfg.DefaultTimeZone)
+	assert.True(t, cfg.Budgets.Empty())
 	require.NoError(t, cfg.Validate())
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
@@ -53,10 +54,16 @@ var countMetrics = []countMetric{
 
 // buildMetrics turns the rows of the emitted months into cumulative
 // monotonic sums that start at the start of their month in their
-// organization's zone, and the
-// connections with a row among them into last-seen and info gauges. Every
-// point is stamped now.
-func buildMetrics(rows []ledger.Row, conns []ledger.Connection, cal calendar.Calendar, now time.Time) pmetric.Metrics {
+// organization's zone, the connections with a row among them into
+// last-seen and info gauges, and the budgets into gauges of their current
+// month. Every point is stamped now.
+func buildMetrics(
+	rows []ledger.Row,
+	conns []ledger.Connection,
+	budgets []budget.State,
+	cal calendar.Calendar,
+	now time.Time,
+) pmetric.Metrics {
 	slices.SortFunc(rows, func(a, b ledger.Row) int {
 		return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Connection, b.Connection),
 			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Month, b.Month))
@@ -98,6 +105,7 @@ func buildMetrics(rows []ledger.Row, conns []ledger.Connection, cal calendar.Cal
 	}
 
 	writeConnections(ms, rows, conns, stamp)
+	writeBudgets(ms, budgets, stamp)
 	return md
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/usageledger/usageledger/internal/budget"
 )
 
 // TestReadmeExample loads the receiver's section of the README's example
@@ -28,4 +30,5 @@ func TestReadmeExample(t *testing.T) {
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
 	require.Equal(t, "data/usage-ledger.db", cfg.Path)
+	require.Equal(t, []budget.Organization{{Org: "acme", MonthlyUSD: "500"}}, cfg.Budgets.Organizations)
 }

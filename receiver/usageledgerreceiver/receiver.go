@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
@@ -19,8 +20,9 @@ import (
 
 var errNotStarted = errors.New("usageledger receiver is not started; its ledger is not open")
 
-// ledgerReader reads the ledger's rows of the emitted months and turns them
-// into metrics, once per collection interval.
+// ledgerReader reads the ledger's rows of the emitted months, the
+// connections that have rows among them and the budgets' current months,
+// and turns them into metrics, once per collection interval.
 type ledgerReader struct {
 	cfg       *Config
 	logger    *zap.Logger
@@ -63,6 +65,8 @@ func (r *ledgerReader) start(context.Context, component.Host) error {
 		zap.Strings("pinned_months", r.cfg.PinnedMonths),
 		zap.String("default_time_zone", r.cfg.DefaultTimeZone),
 		zap.Int("organizations_with_zone", r.calendar.OwnZones()),
+		zap.Int("organization_budgets", len(r.cfg.Budgets.Organizations)),
+		zap.Int("connection_budgets", len(r.cfg.Budgets.Connections)),
 	)
 	return nil
 }
@@ -92,17 +96,38 @@ func (r *ledgerReader) read(ctx context.Context) (pmetric.Metrics, error) {
 	}
 
 	now := r.now()
-	rows, err := r.store.Rows(ctx, r.months(now))
+	months := r.months(now)
+	rows, err := r.store.Rows(ctx, months)
+	var conns []ledger.Connection
+	if err == nil {
+		conns, err = r.store.ConnectionsOf(ctx, connectionsOf(rows))
+	}
+	var budgets []budget.State
+	if err == nil {
+		read := budget.MonthRows{Months: months, Rows: rows}
+		budgets, err = budget.Read(ctx, r.store, &r.cfg.Budgets, r.calendar, now, read)
+	}
 	if err != nil {
 		r.telemetry.ReceiverUsageledgerReadFailures.Add(ctx, 1)
 		return pmetric.NewMetrics(), fmt.Errorf("usageledger receiver: %w", err)
 	}
-	conns, err := r.store.Connections(ctx)
-	if err != nil {
-		r.telemetry.ReceiverUsageledgerReadFailures.Add(ctx, 1)
-		return pmetric.NewMetrics(), fmt.Errorf("usageledger receiver: %w", err)
+	return buildMetrics(rows, conns, budgets, r.calendar, now), nil
+}
+
+// connectionsOf returns the connections that have a row among rows, each
+// once: the only ones whose gauges a read emits, so the only ones it reads,
+// however many connections the ledger has seen.
+func connectionsOf(rows []ledger.Row) []ledger.ConnectionID {
+	seen := make(map[ledger.ConnectionID]struct{})
+	var ids []ledger.ConnectionID
+	for i := range rows {
+		id := ledger.ConnectionID{Org: rows[i].Org, Connection: rows[i].Connection}
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
 	}
-	return buildMetrics(rows, conns, r.calendar, now), nil
+	return ids
 }
 
 // months returns the pinned months, or else the configured number of months

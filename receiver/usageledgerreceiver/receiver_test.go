@@ -2,7 +2,9 @@ package usageledgerreceiver
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -125,7 +127,7 @@ func TestBuildMetrics(t *testing.T) {
 			ConnectionInfo: ledger.ConnectionInfo{Team: "old", LastSeen: unixNano(2025, 1, 3, 0)}},
 	}
 
-	got, shapes := pointsOf(t, buildMetrics(rows, conns, utc, now))
+	got, shapes := pointsOf(t, buildMetrics(rows, conns, nil, utc, now))
 
 	assert.Equal(t, []string{
 		"genai.connection.requests {request} sum",
@@ -197,8 +199,8 @@ func TestBuildMetrics(t *testing.T) {
 }
 
 func TestBuildMetricsEmptyLedger(t *testing.T) {
-	got, shapes := pointsOf(t, buildMetrics(nil, nil, utc, time.Now()))
-	assert.Len(t, shapes, 11, "every metric is present, with no points")
+	got, shapes := pointsOf(t, buildMetrics(nil, nil, nil, utc, time.Now()))
+	assert.Len(t, shapes, 11, "every metric is present, with no points; no budget gauges without budgets")
 	assert.Empty(t, got)
 }
 
@@ -245,7 +247,7 @@ func TestStartTimeInOrganizationZone(t *testing.T) {
 		{Key: ledger.Key{Org: "acme", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 1}},
 		{Key: ledger.Key{Org: "globex", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 2}},
 	}
-	got, _ := pointsOf(t, buildMetrics(rows, nil, cal, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)))
+	got, _ := pointsOf(t, buildMetrics(rows, nil, nil, cal, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)))
 	req := got["genai.connection.requests"]
 	require.Len(t, req, 2)
 	// December starts at 00:00 UTC for acme, and at 00:00 in Berlin (UTC+1),
@@ -323,4 +325,75 @@ func TestReadFailureIsCounted(t *testing.T) {
 	metadatatest.AssertEqualReceiverUsageledgerReadFailures(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 	require.NoError(t, r.shutdown(context.Background()))
+}
+
+// connectionsSpy is a ledger that records which connections a read asks
+// for, and refuses to list them all.
+type connectionsSpy struct {
+	ledger.Store
+	asked [][]ledger.ConnectionID
+}
+
+var errEveryConnection = errors.New("every connection read")
+
+func (s *connectionsSpy) Connections(context.Context) ([]ledger.Connection, error) {
+	return nil, errEveryConnection
+}
+
+func (s *connectionsSpy) ConnectionsOf(ctx context.Context, ids []ledger.ConnectionID) ([]ledger.Connection, error) {
+	s.asked = append(s.asked, slices.Clone(ids))
+	return s.Store.ConnectionsOf(ctx, ids)
+}
+
+// TestReadAsksOnlyForConnectionsOfEmittedMonths checks that a read asks the
+// ledger for the connections with rows in the emitted months, each once,
+// and never for every connection it has seen, as the exporter does.
+func TestReadAsksOnlyForConnectionsOfEmittedMonths(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usage-ledger.db")
+	bot := ledger.ConnectionID{Org: "acme", Connection: "support-bot"}
+	search := ledger.ConnectionID{Org: "acme", Connection: "search"}
+	retired := ledger.ConnectionID{Org: "acme", Connection: "retired"}
+	never := ledger.ConnectionID{Org: "globex", Connection: "never-called"}
+	rowOf := func(id ledger.ConnectionID, month, model string, lastSeen int64) ledger.Row {
+		return ledger.Row{Key: ledger.Key{Org: id.Org, Connection: id.Connection, Month: month, Model: model},
+			Counters: ledger.Counters{Requests: 1, LastSeen: lastSeen}}
+	}
+	commitRows(t, path, []ledger.Row{
+		rowOf(bot, "2026-11", "gpt-4o", unixNano(2026, 11, 19, 17)),
+		rowOf(search, "2026-11", "claude-sonnet-4", unixNano(2026, 11, 2, 8)),
+		rowOf(search, "2026-10", "claude-sonnet-4", unixNano(2026, 10, 2, 8)),
+		rowOf(search, "2026-10", "claude-haiku-4", unixNano(2026, 10, 3, 8)),
+		rowOf(retired, "2025-01", "gpt-4", unixNano(2025, 1, 3, 0)),
+	}, []ledger.Connection{
+		{ConnectionID: bot, ConnectionInfo: ledger.CallInfo("care", "cc-17", unixNano(2026, 11, 19, 17))},
+		{ConnectionID: search, ConnectionInfo: ledger.CallInfo("search", "cc-20", unixNano(2026, 11, 2, 8))},
+		{ConnectionID: retired, ConnectionInfo: ledger.CallInfo("old", "", unixNano(2025, 1, 3, 0))},
+		{ConnectionID: never, ConnectionInfo: ledger.CallInfo("g", "", unixNano(2024, 5, 1, 0))},
+	})
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = path
+	r, err := newLedgerReader(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.NoError(t, r.start(context.Background(), nil))
+	defer func() { require.NoError(t, r.shutdown(context.Background())) }()
+	spy := &connectionsSpy{Store: r.store}
+	r.store = spy
+	// Two months back from November 20th: November and October.
+	r.now = func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }
+
+	md, err := r.read(context.Background())
+	require.NoError(t, err)
+	require.Len(t, spy.asked, 1)
+	assert.ElementsMatch(t, []ledger.ConnectionID{bot, search}, spy.asked[0],
+		"search once for its three rows; retired has no row in the months, never-called none at all")
+
+	got, _ := pointsOf(t, md)
+	infoOf := func(id ledger.ConnectionID, team, costCenter string) point {
+		return point{attrs: map[string]any{"org": id.Org, "connection": id.Connection,
+			"team": team, "cost_center": costCenter}, at: r.now(), intValue: 1}
+	}
+	// Sorted by org and connection: search before support-bot.
+	assert.Equal(t, []point{infoOf(search, "search", "cc-20"), infoOf(bot, "care", "cc-17")},
+		got["genai.connection.info"])
 }

@@ -1,4 +1,4 @@
-package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
+package budget // import "github.com/usageledger/usageledger/internal/budget"
 
 import (
 	"errors"
@@ -9,29 +9,29 @@ import (
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// budgetFractionDigits is the most decimals a budget can have: the ledger
-// counts in picodollars.
-const budgetFractionDigits = 12
+// fractionDigits is the most decimals a budget can have: the ledger counts
+// in picodollars.
+const fractionDigits = 12
 
-// maxBudgetWholeUSD bounds the dollars of one monthly budget, far above any
-// real budget, so that parsing stays within 64-bit arithmetic.
-const maxBudgetWholeUSD = 1_000_000_000_000_000
+// maxWholeUSD bounds the dollars of one monthly budget, far above any real
+// budget, so that parsing stays within 64-bit arithmetic.
+const maxWholeUSD = 1_000_000_000_000_000
 
-// parseUSD reads text, a positive plain decimal number of dollars such as
+// ParseUSD reads text, a positive plain decimal number of dollars such as
 // "500" or "99.95", into an exact amount of picodollars without going
 // through floating point.
-func parseUSD(text string) (ledger.Amount, error) {
+func ParseUSD(text string) (ledger.Amount, error) {
 	if text == "" {
 		return ledger.Amount{}, fmt.Errorf("missing; expecting a positive number of dollars such as 500 or 99.95")
 	}
-	whole, frac, err := usage.ScanDecimal(text, budgetFractionDigits, maxBudgetWholeUSD)
+	whole, frac, err := usage.ScanDecimal(text, fractionDigits, maxWholeUSD)
 	switch {
 	case errors.Is(err, usage.ErrDecimalTooLarge):
 		return ledger.Amount{}, fmt.Errorf("%q is too large; expecting at most %d dollars",
-			text, uint64(maxBudgetWholeUSD))
+			text, uint64(maxWholeUSD))
 	case errors.Is(err, usage.ErrDecimalPrecision):
 		return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
-			"expecting a whole number of picodollars", text, budgetFractionDigits)
+			"expecting a whole number of picodollars", text, fractionDigits)
 	case errors.Is(err, usage.ErrDecimalSyntax):
 		return ledger.Amount{}, fmt.Errorf("%q is not a plain decimal number; "+
 			"expecting a positive number of dollars such as 500 or 99.95", text)

@@ -1,4 +1,4 @@
-package usageledgerexporter
+package budget
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ func TestForecastUSD(t *testing.T) {
 	f := func(spend float64, now time.Time, want float64) {
 		t.Helper()
 		start, end := utc.MonthBounds("acme", now)
-		assert.InDelta(t, want, forecastUSD(spend, start, end, now), 1e-9, "%v at %s", spend, now)
+		assert.InDelta(t, want, ForecastUSD(spend, start, end, now), 1e-9, "%v at %s", spend, now)
 	}
 	at := func(month time.Month, day, hour int) time.Time {
 		return time.Date(2026, month, day, hour, 0, 0, 0, time.UTC)
@@ -44,14 +44,14 @@ func TestMonthBounds(t *testing.T) {
 }
 
 // utcCalendar books every organization in UTC.
-var utcCalendar = ledgerCalendar{Calendar: calendar.Of(time.UTC, nil)}
+var utcCalendar = calendar.Of(time.UTC, nil)
 
 func TestMonthBoundsInOrganizationZone(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := ledgerCalendar{Calendar: calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})}
+	cal := calendar.Of(time.UTC, map[string]*time.Location{"globex": berlin})
 	// 2026-03-31 23:30 UTC is April 1st 01:30 in Berlin (UTC+2 since March
 	// 29th): globex is in April, acme still in March.
 	now := time.Date(2026, time.March, 31, 23, 30, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
+package budget // import "github.com/usageledger/usageledger/internal/budget"
 
 import "time"
 
@@ -8,7 +8,7 @@ import "time"
 // as if it had taken a whole day.
 const forecastFloor = 24 * time.Hour
 
-// forecastUSD carries the month-to-date spend at the month-to-date run rate
+// ForecastUSD carries the month-to-date spend at the month-to-date run rate
 // to the end of the month that starts at start and ends at end:
 //
 //	forecast = spend × (end − start) / max(now − start, 24h)
@@ -16,7 +16,7 @@ const forecastFloor = 24 * time.Hour
 // The forecast is never below the spend (the elapsed time is at most the
 // month), equals the spend once the month is over, and before the month
 // starts it is the spend carried over one day.
-func forecastUSD(spend float64, start, end, now time.Time) float64 {
+func ForecastUSD(spend float64, start, end, now time.Time) float64 {
 	month := end.Sub(start)
 	elapsed := min(max(now.Sub(start), forecastFloor), month)
 	return spend * (float64(month) / float64(elapsed))
