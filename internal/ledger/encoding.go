@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // The file store keeps five buckets:
@@ -86,17 +87,23 @@ func decodeRowKey(b []byte) (Key, error) {
 	if len(b) < len(monthLayout) {
 		return Key{}, fmt.Errorf("row key of %d bytes: %w", len(b), errCorrupt)
 	}
-	k := Key{Month: string(b[:len(monthLayout)])}
-	rest := b[len(monthLayout):]
-	var ok bool
-	if k.Org, rest, ok = readString(rest); !ok {
+	orgStart, orgEnd, ok := stringAt(b, len(monthLayout))
+	if !ok {
 		return Key{}, fmt.Errorf("row key organization: %w", errCorrupt)
 	}
-	if k.Connection, rest, ok = readString(rest); !ok {
+	connStart, connEnd, ok := stringAt(b, orgEnd)
+	if !ok {
 		return Key{}, fmt.Errorf("row key connection: %w", errCorrupt)
 	}
-	k.Model = string(rest)
-	return k, nil
+	// One string holds the whole key and the fields are parts of it, so that
+	// reading a month of rows costs one allocation per row.
+	s := string(b)
+	return Key{
+		Month:      s[:len(monthLayout)],
+		Org:        s[orgStart:orgEnd],
+		Connection: s[connStart:connEnd],
+		Model:      s[connEnd:],
+	}, nil
 }
 
 func encodeConnectionKey(id ConnectionID) []byte {
@@ -204,15 +211,31 @@ func appendString(b []byte, s string) []byte {
 }
 
 // readString reads a uvarint-prefixed string from b and returns the bytes
-// after it. A length in more bytes than it needs (0x80 0x00 for 0) is
-// refused: the store never writes one, so it can only be damage.
+// after it.
 func readString(b []byte) (string, []byte, bool) {
-	n, size := binary.Uvarint(b)
-	if size <= 0 || n > uint64(len(b)-size) || size != len(binary.AppendUvarint(nil, n)) {
+	start, end, ok := stringAt(b, 0)
+	if !ok {
 		return "", nil, false
 	}
-	end := size + int(n)
-	return string(b[size:end]), b[end:], true
+	return string(b[start:end]), b[end:], true
+}
+
+// stringAt reads the uvarint length at b[at:] and returns where the string
+// that follows it starts and ends in b. A length in more bytes than it needs
+// (0x80 0x00 for 0) is refused: the store never writes one, so it can only
+// be damage.
+func stringAt(b []byte, at int) (start, end int, ok bool) {
+	n, size := binary.Uvarint(b[at:])
+	if size <= 0 || n > uint64(len(b)-at-size) || size != uvarintLen(n) {
+		return 0, 0, false
+	}
+	start = at + size
+	return start, start + int(n), true
+}
+
+// uvarintLen is the number of bytes of n as a uvarint.
+func uvarintLen(n uint64) int {
+	return (bits.Len64(n|1) + 6) / 7
 }
 
 func firstByte(b []byte) any {

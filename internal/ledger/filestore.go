@@ -219,6 +219,14 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 				continue
 			}
 			prefix := []byte(month)
+			// Counting the month's keys first, which reads no values, lets
+			// the rows go into one allocation of the right size instead of
+			// a slice doubled and copied a dozen times.
+			n := 0
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				n++
+			}
+			out = slices.Grow(out, n)
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 				key, err := decodeRowKey(k)
 				if err != nil {

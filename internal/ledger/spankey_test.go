@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"testing"
 
@@ -54,4 +55,11 @@ func TestLogRecords(t *testing.T) {
 	assert.Equal(t, uint64(7), seq)
 	_, _, err = decodeLogKey(make([]byte, 15))
 	assert.ErrorIs(t, err, errCorrupt)
+}
+
+// uvarintLen must agree with encoding/binary on every length boundary.
+func TestUvarintLen(t *testing.T) {
+	for _, n := range []uint64{0, 1, 127, 128, 1<<14 - 1, 1 << 14, 1<<21 - 1, 1 << 21, 1<<63 - 1, 1 << 63, ^uint64(0)} {
+		assert.Equal(t, len(binary.AppendUvarint(nil, n)), uvarintLen(n), "n = %d", n)
+	}
 }
