@@ -2,6 +2,7 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -61,6 +62,18 @@ func NewBatch() *Batch {
 		spanKeys:    make(map[SpanKey]struct{}),
 		responses:   make(map[ResponseKey]struct{}),
 		zones:       make(map[OrgMonth]string),
+	}
+}
+
+// GrowSpans makes room for n more keyed calls, so that a batch built from
+// one request of n spans allocates its room once.
+func (b *Batch) GrowSpans(n int) {
+	if n <= 0 {
+		return
+	}
+	b.spans = slices.Grow(b.spans, n)
+	if len(b.spanKeys) == 0 {
+		b.spanKeys = make(map[SpanKey]struct{}, n)
 	}
 }
 

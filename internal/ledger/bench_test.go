@@ -18,6 +18,7 @@ import (
 // its own span key and, when responses is set, a response key.
 func benchBatch(seq int64, spans int, responses bool) *Batch {
 	b := NewBatch()
+	b.GrowSpans(spans)
 	b.SetDedup(Dedup{Arrival: time.Unix(0, seq), Window: 24 * time.Hour, MaxEntries: 10_000_000})
 	for i := range spans {
 		var k SpanKey

@@ -32,7 +32,7 @@ type seenSet struct {
 }
 
 func newSeenSet(tx *bolt.Tx, index *seenIndex) *seenSet {
-	return &seenSet{index: index, log: tx.Bucket(bucketSeenLog)}
+	return &seenSet{index: index, log: tx.Bucket(bucketSeenLog), records: index.records[:0]}
 }
 
 // begin starts the log entry of one commit arriving at d.Arrival.
@@ -49,6 +49,7 @@ func (s *seenSet) end() error {
 		return nil
 	}
 	s.open = false
+	s.index.records = s.records[:0] // kept for the next transaction
 	if len(s.records) == 0 {
 		s.index.forget(s.seq)
 		return nil
@@ -67,12 +68,19 @@ func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
 
 // find returns the log entry that holds the record key, of fingerprint fp.
 func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error) {
-	s.index.candidates(fp, func(c uint64) bool {
-		found, err = s.holds(c, key)
-		seq = c
-		return err == nil && !found
-	})
-	return seq, found && err == nil, err
+	first, more, ok := s.index.candidates(fp)
+	if !ok {
+		return 0, false, nil
+	}
+	if found, err = s.holds(first, key); found || err != nil {
+		return first, found, err
+	}
+	for _, seq := range more {
+		if found, err = s.holds(seq, key); found || err != nil {
+			return seq, found, err
+		}
+	}
+	return 0, false, nil
 }
 
 // check looks the record key up. It reports whether it was recorded within

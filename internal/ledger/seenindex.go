@@ -45,6 +45,9 @@ type seenIndex struct {
 	undo      []undoStep
 	savedLive int64
 	savedNext uint64
+
+	// records is the buffer a transaction builds each log entry in.
+	records []byte
 }
 
 type undoKind uint8
@@ -113,18 +116,15 @@ func (x *seenIndex) rollback() {
 	x.live, x.next = x.savedLive, x.savedNext
 }
 
-// candidates calls yield with the sequence number of every log entry that
-// may hold a key of fingerprint fp, until yield returns false.
-func (x *seenIndex) candidates(fp uint64, yield func(seq uint64) bool) {
-	seq, ok := x.first[fp]
-	if !ok || !yield(seq) {
-		return
+// candidates returns the sequence numbers of the log entries that may hold
+// a key of fingerprint fp: first is one, ok says whether there is any, and
+// more are the rest.
+func (x *seenIndex) candidates(fp uint64) (first uint64, more []uint64, ok bool) {
+	first, ok = x.first[fp]
+	if !ok {
+		return 0, nil, false
 	}
-	for _, seq := range x.more[fp] {
-		if !yield(seq) {
-			return
-		}
-	}
+	return first, x.more[fp], true
 }
 
 // has reports whether the index holds fp for the log entry seq.
@@ -230,17 +230,20 @@ func (x *seenIndex) load(tx *bolt.Tx) error {
 			fp := x.fingerprint(key)
 			var earlier uint64
 			found := false
-			var err error
-			x.candidates(fp, func(s uint64) bool {
-				if s == seq {
-					return true // the same key twice in one entry is damage; keep both
+			if first, more, ok := x.candidates(fp); ok {
+				for _, s := range append([]uint64{first}, more...) {
+					if s == seq {
+						continue // the same key twice in one entry is damage; keep both
+					}
+					var err error
+					if found, err = logEntryHolds(log, x.arrivals[s], s, key); err != nil {
+						return err
+					}
+					if found {
+						earlier = s
+						break
+					}
 				}
-				found, err = logEntryHolds(log, x.arrivals[s], s, key)
-				earlier = s
-				return err == nil && !found
-			})
-			if err != nil {
-				return err
 			}
 			if found {
 				x.remove(fp, earlier)
