@@ -125,7 +125,7 @@ long:
 # Benchmarks of the hot paths: processor per span, pricing, ledger commits.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./processor/genaiusageprocessor/ ./internal/pricing/
-	$(GO) test -run '^$$' -bench 'Commit|FileSize|ConsumeTraces|Scrape' ./internal/ledger/ \
+	$(GO) test -run '^$$' -bench 'Commit|FileSize|ConsumeTraces|Scrape|Count' ./internal/ledger/ \
 		./exporter/usageledgerexporter/
 
 fmt:

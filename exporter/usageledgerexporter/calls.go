@@ -25,6 +25,19 @@ type tally struct {
 	// of the same response.
 	repeatedSpans     int64
 	repeatedResponses int64
+
+	// booked is the month the call counted last was booked to.
+	booked bookedMonth
+}
+
+// bookedMonth is the month of one organization's calendar a call was
+// booked to: the calls after it of the same organization and local month
+// take its name, and its zone is recorded once.
+type bookedMonth struct {
+	org   string
+	year  int
+	month time.Month
+	name  string
 }
 
 // repeated returns the counted spans of td not added to its batch.
@@ -40,11 +53,32 @@ type counter struct {
 	dedup    DedupConfig
 }
 
+// countedSpans returns the number of spans of td that carry the counted
+// marker, so that the batch for them is allocated once at its size.
+func countedSpans(td ptrace.Traces) int {
+	n := 0
+	rss := td.ResourceSpans()
+	for i := range rss.Len() {
+		sss := rss.At(i).ScopeSpans()
+		for j := range sss.Len() {
+			spans := sss.At(j).Spans()
+			for k := range spans.Len() {
+				if counted, ok := spans.At(k).Attributes().Get(usage.AttrCounted); ok &&
+					counted.Type() == pcommon.ValueTypeBool && counted.Bool() {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
 // countTraces adds every counted span of td to a new batch. Spans without
 // the counted marker are skipped; a counted span is always counted, reading
 // an attribute of the wrong type as absent.
 func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 	t := tally{batch: ledger.NewBatch(), overflowed: make(map[string]int64)}
+	t.batch.GrowSpans(countedSpans(td))
 	t.batch.SetDedup(ledger.Dedup{Arrival: arrival, Window: cn.dedup.Window, MaxEntries: cn.dedup.MaxEntries})
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
@@ -58,7 +92,9 @@ func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 					continue
 				}
 				t.calls++
-				if !cn.add(&t, span, arrival) {
+				var r attrReader
+				r.read(span.Attributes())
+				if !cn.add(&t, span, &r, arrival) {
 					t.malformed++
 				}
 			}
@@ -67,10 +103,9 @@ func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 	return t
 }
 
-// add books one counted span and reports whether all its attributes were
-// readable.
-func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
-	r := attrReader{m: span.Attributes(), ok: true}
+// add books one counted span, whose attributes r holds, and reports
+// whether all the attributes it read were readable.
+func (cn *counter) add(t *tally, span ptrace.Span, r *attrReader, arrival time.Time) bool {
 	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), arrival)
 	switch booked {
 	case bookedFuture:
@@ -83,21 +118,21 @@ func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 
 	c := ledger.Counters{
 		Requests:         1,
-		InputTokens:      r.count(usage.AttrInputTokens),
-		OutputTokens:     r.count(usage.AttrOutputTokens),
-		CacheReadTokens:  r.count(usage.AttrCacheReadTokens),
-		CacheWriteTokens: r.count(usage.AttrCacheWriteTokens),
-		ReasoningTokens:  r.count(usage.AttrReasoningTokens),
-		Cost:             ledger.PicoUSD(r.count(usage.AttrCostPicoUSD)),
-		Filtered:         r.flag(usage.AttrFiltered),
-		Unpriced:         r.flag(usage.AttrUnpriced),
-		UsageMissing:     r.flag(usage.AttrUsageMissing),
+		InputTokens:      r.count(callInputTokens),
+		OutputTokens:     r.count(callOutputTokens),
+		CacheReadTokens:  r.count(callCacheReadTokens),
+		CacheWriteTokens: r.count(callCacheWriteTokens),
+		ReasoningTokens:  r.count(callReasoningTokens),
+		Cost:             ledger.PicoUSD(r.count(callCostPicoUSD)),
+		Filtered:         r.flag(callFiltered),
+		Unpriced:         r.flag(callUnpriced),
+		UsageMissing:     r.flag(callUsageMissing),
 		FirstSeen:        seen,
 		LastSeen:         seen,
 	}
-	switch outcome, known := usage.ParseOutcome(r.str(usage.AttrOutcome)); {
+	switch outcome, known := usage.ParseOutcome(r.str(callOutcome)); {
 	case !known:
-		r.ok = false // counted as a request with no outcome of its own
+		r.bad = true // counted as a request with no outcome of its own
 	case outcome == usage.OutcomeBlocked:
 		c.Blocked = 1
 	case outcome == usage.OutcomeRateLimited:
@@ -107,47 +142,147 @@ func (cn *counter) add(t *tally, span ptrace.Span, arrival time.Time) bool {
 	}
 	c = c.Scale(r.adjustedCount(span))
 
-	b := cn.guard.admit(realName(r.bounded(usage.AttrOrg)), realName(r.bounded(usage.AttrConnection)),
-		realName(r.bounded(usage.AttrModel)))
+	b := cn.guard.admit(realName(r.bounded(callOrg)), realName(r.bounded(callConnection)),
+		realName(r.bounded(callModel)))
 	if b.limit != "" {
 		t.overflowed[b.limit]++
 	}
 	org, conn := b.org, b.conn
-	key := ledger.Key{Org: org, Connection: conn, Month: cn.calendar.Month(org, at), Model: b.model}
-	t.batch.SetZone(org, key.Month, cn.calendar.ZoneOf(org).String())
-	info := ledger.CallInfo(r.bounded(usage.AttrTeam), r.bounded(usage.AttrCostCenter), seen)
+	key := ledger.Key{Org: org, Connection: conn, Month: cn.month(t, org, at), Model: b.model}
+	info := ledger.CallInfo(r.bounded(callTeam), r.bounded(callCostCenter), seen)
 
 	spanKey := ledger.SpanKey{Trace: span.TraceID(), Span: span.SpanID()}
 	if spanKey.IsZero() {
 		// No ids to recognize a repeat by: it always counts.
 		t.batch.Add(key, c)
 		t.batch.SetConnection(ledger.ConnectionID{Org: org, Connection: conn}, info)
-		return r.ok
+		return !r.bad
 	}
-	response := ledger.NewResponseKey(spanKey.Trace, r.str(usage.AttrResponseID))
+	response := ledger.NewResponseKey(spanKey.Trace, r.str(callResponseID))
 	switch t.batch.AddSpan(spanKey, ledger.SpanCall{Key: key, Counters: c, Info: info, Response: response}) {
 	case ledger.RepeatedSpan:
 		t.repeatedSpans++
 	case ledger.RepeatedResponse:
 		t.repeatedResponses++
 	}
-	return r.ok
+	return !r.bad
 }
 
-// attrReader reads typed attributes, noting any value of the wrong type.
+// callAttr is one attribute of a counted span that add reads.
+type callAttr uint8
+
+const (
+	callOrg callAttr = iota
+	callConnection
+	callModel
+	callTeam
+	callCostCenter
+	callOutcome
+	callResponseID
+	callInputTokens
+	callOutputTokens
+	callCacheReadTokens
+	callCacheWriteTokens
+	callReasoningTokens
+	callCostPicoUSD
+	callFiltered
+	callUnpriced
+	callUsageMissing
+	callAdjustedCount
+
+	numCallAttrs
+)
+
+// callAttrKeys are the names of the attributes add reads.
+var callAttrKeys = [numCallAttrs]string{
+	callOrg:              usage.AttrOrg,
+	callConnection:       usage.AttrConnection,
+	callModel:            usage.AttrModel,
+	callTeam:             usage.AttrTeam,
+	callCostCenter:       usage.AttrCostCenter,
+	callOutcome:          usage.AttrOutcome,
+	callResponseID:       usage.AttrResponseID,
+	callInputTokens:      usage.AttrInputTokens,
+	callOutputTokens:     usage.AttrOutputTokens,
+	callCacheReadTokens:  usage.AttrCacheReadTokens,
+	callCacheWriteTokens: usage.AttrCacheWriteTokens,
+	callReasoningTokens:  usage.AttrReasoningTokens,
+	callCostPicoUSD:      usage.AttrCostPicoUSD,
+	callFiltered:         usage.AttrFiltered,
+	callUnpriced:         usage.AttrUnpriced,
+	callUsageMissing:     usage.AttrUsageMissing,
+	callAdjustedCount:    usage.AttrAdjustedCount,
+}
+
+// callAttrsByLen lists the attributes of callAttrKeys by the length of
+// their names, at most two of each length: most other attributes of a
+// span match no name's length, or differ from those that do in their
+// first byte, and cost no comparison of strings.
+var callAttrsByLen = func() [][]callAttr {
+	var byLen [][]callAttr
+	for a, key := range callAttrKeys {
+		for len(byLen) <= len(key) {
+			byLen = append(byLen, nil)
+		}
+		byLen[len(key)] = append(byLen[len(key)], callAttr(a))
+	}
+	return byLen
+}()
+
+// callAttrOf returns the attribute add reads under key, and false for a key
+// it does not read.
+func callAttrOf(key string) (callAttr, bool) {
+	if len(key) >= len(callAttrsByLen) {
+		return 0, false
+	}
+	for _, a := range callAttrsByLen[len(key)] {
+		if name := callAttrKeys[a]; name[0] == key[0] && name == key {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// month returns the calendar month of at for org, "YYYY-MM", and records
+// the zone that cut it in t's batch the first time.
+func (cn *counter) month(t *tally, org string, at time.Time) string {
+	zone := cn.calendar.ZoneOf(org)
+	year, month, _ := at.In(zone).Date()
+	if m := &t.booked; m.name == "" || m.org != org || m.year != year || m.month != month {
+		*m = bookedMonth{org: org, year: year, month: month, name: cn.calendar.Month(org, at)}
+		t.batch.SetZone(org, m.name, zone.String())
+	}
+	return t.booked.name
+}
+
+// attrReader reads typed attributes of one span, noting any value of the
+// wrong type. It holds the span's first value under each name it reads,
+// the one [pcommon.Map.Get] returns, found in one pass over the span's
+// attributes.
 type attrReader struct {
-	m  pcommon.Map
-	ok bool
+	values [numCallAttrs]pcommon.Value
+	found  [numCallAttrs]bool
+	// bad is set once a value read was of the wrong type.
+	bad bool
+}
+
+// read takes the attributes add reads from attrs, in one pass.
+func (r *attrReader) read(attrs pcommon.Map) {
+	for key, v := range attrs.All() {
+		if a, ok := callAttrOf(key); ok && !r.found[a] {
+			r.values[a], r.found[a] = v, true
+		}
+	}
 }
 
 // str returns a string attribute, or "" when absent or not a string.
-func (r *attrReader) str(key string) string {
-	v, found := r.m.Get(key)
-	if !found {
+func (r *attrReader) str(a callAttr) string {
+	if !r.found[a] {
 		return ""
 	}
+	v := r.values[a]
 	if v.Type() != pcommon.ValueTypeStr {
-		r.ok = false
+		r.bad = true
 		return ""
 	}
 	return v.Str()
@@ -156,10 +291,10 @@ func (r *attrReader) str(key string) string {
 // bounded returns a string attribute as [usage.BoundedValue] bounds it,
 // noting a value too long for a ledger key: the processor bounds the names
 // it writes, so a longer one was written by something else.
-func (r *attrReader) bounded(key string) string {
-	s := r.str(key)
+func (r *attrReader) bounded(a callAttr) string {
+	s := r.str(a)
 	if b := usage.BoundedValue(s); len(b) != len(s) {
-		r.ok = false
+		r.bad = true
 		return b
 	}
 	return s
@@ -167,13 +302,13 @@ func (r *attrReader) bounded(key string) string {
 
 // count returns a non-negative int attribute, or 0 when absent, not an int
 // or negative.
-func (r *attrReader) count(key string) uint64 {
-	v, found := r.m.Get(key)
-	if !found {
+func (r *attrReader) count(a callAttr) uint64 {
+	if !r.found[a] {
 		return 0
 	}
+	v := r.values[a]
 	if v.Type() != pcommon.ValueTypeInt || v.Int() < 0 {
-		r.ok = false
+		r.bad = true
 		return 0
 	}
 	return uint64(v.Int())
@@ -189,10 +324,10 @@ const maxAdjustedCount = 1e9
 // from the span's ids so that the choice is the same on every delivery and
 // the expected total is exact: 2 with probability 0.5.
 func (r *attrReader) adjustedCount(span ptrace.Span) uint64 {
-	v, found := r.m.Get(usage.AttrAdjustedCount)
-	if !found {
+	if !r.found[callAdjustedCount] {
 		return 1
 	}
+	v := r.values[callAdjustedCount]
 	var n float64
 	switch v.Type() {
 	case pcommon.ValueTypeInt:
@@ -200,11 +335,11 @@ func (r *attrReader) adjustedCount(span ptrace.Span) uint64 {
 	case pcommon.ValueTypeDouble:
 		n = v.Double()
 	default:
-		r.ok = false
+		r.bad = true
 		return 1
 	}
 	if !(n >= 1 && n <= maxAdjustedCount) { // also false for NaN
-		r.ok = false
+		r.bad = true
 		return 1
 	}
 	whole := math.Floor(n)
@@ -230,13 +365,13 @@ func spanFraction(span ptrace.Span) float64 {
 }
 
 // flag returns 1 for a true bool attribute and 0 otherwise.
-func (r *attrReader) flag(key string) uint64 {
-	v, found := r.m.Get(key)
-	if !found {
+func (r *attrReader) flag(a callAttr) uint64 {
+	if !r.found[a] {
 		return 0
 	}
+	v := r.values[a]
 	if v.Type() != pcommon.ValueTypeBool {
-		r.ok = false
+		r.bad = true
 		return 0
 	}
 	if v.Bool() {

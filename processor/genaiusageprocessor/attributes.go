@@ -34,18 +34,18 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutStr(usage.AttrTarget, c.target)
 	}
 	attrs.PutStr(usage.AttrModel, c.model)
-	if !c.requestModelNamed {
-		putAbsent(attrs, usage.AttrRequestModel, c.requestModel)
+	if c.writesRequestModel() {
+		attrs.PutStr(usage.AttrRequestModel, c.requestModel)
 	}
-	if !c.responseModelNamed {
-		putAbsent(attrs, usage.AttrResponseModel, c.responseModel)
+	if c.writesResponseModel() {
+		attrs.PutStr(usage.AttrResponseModel, c.responseModel)
 	}
 
-	putCount(attrs, qInput, c.tokens.Input, c.hasUsage, c.held)
-	putCount(attrs, qOutput, c.tokens.Output, c.hasUsage, c.held)
-	putCount(attrs, qCacheRead, c.tokens.CacheRead, c.hasCacheRead, c.held)
-	putCount(attrs, qCacheWrite, c.tokens.CacheWrite, c.hasCacheWrite, c.held)
-	putCount(attrs, qReasoning, c.tokens.Reasoning, c.hasReasoning, c.held)
+	c.putCount(attrs, qInput, c.tokens.Input, c.hasUsage)
+	c.putCount(attrs, qOutput, c.tokens.Output, c.hasUsage)
+	c.putCount(attrs, qCacheRead, c.tokens.CacheRead, c.hasCacheRead)
+	c.putCount(attrs, qCacheWrite, c.tokens.CacheWrite, c.hasCacheWrite)
+	c.putCount(attrs, qReasoning, c.tokens.Reasoning, c.hasReasoning)
 
 	if c.priced {
 		attrs.PutInt(usage.AttrCostPicoUSD, c.costPicoUSD)
@@ -72,55 +72,51 @@ func (c *call) write(attrs pcommon.Map) {
 	}
 }
 
-// attributesAdded returns how many attributes write adds to attrs.
+// attributesAdded returns how many attributes write adds to attrs, in the
+// order write adds them; at most, as an attribute of the usageledger
+// namespace the span holds already is updated in place.
 func (c *call) attributesAdded() int {
-	n := 7 // counted, org, connection, outcome, call kind, provider, model
-	for _, s := range [...]string{
-		c.team, c.costCenter, c.requestModel, c.responseModel, c.responseID,
-	} {
-		if s != "" {
-			n++ // at most; a model the span names already is not written
-		}
-	}
-	if c.target != c.provider {
-		n++
-	}
-	for _, f := range [...]bool{
-		c.filtered, c.unpriced, c.usageMissing, c.malformed, c.usageEstimated,
-		c.costFromSpan, c.costCompared,
-	} {
-		if f {
-			n++
-		}
-	}
-	if c.priced {
-		n += 2
-	}
-	if c.adjustedCount > 1 {
-		n += 2
-	}
-	// The token counts putCount may add; one the span holds already is
-	// updated in place instead.
-	for _, counted := range [...]bool{
-		c.hasUsage, c.hasUsage, c.hasCacheRead || c.tokens.CacheRead != 0,
-		c.hasCacheWrite || c.tokens.CacheWrite != 0, c.hasReasoning || c.tokens.Reasoning != 0,
-	} {
-		if counted {
-			n++
-		}
-	}
-	return n
+	sampled := c.adjustedCount > 1
+	return 7 + // counted, org, connection, outcome, call kind, provider, model
+		one(c.team != "") + one(c.costCenter != "") + one(c.target != c.provider) +
+		one(c.writesRequestModel()) + one(c.writesResponseModel()) +
+		one(c.addsCount(qInput, c.tokens.Input, c.hasUsage)) +
+		one(c.addsCount(qOutput, c.tokens.Output, c.hasUsage)) +
+		one(c.addsCount(qCacheRead, c.tokens.CacheRead, c.hasCacheRead)) +
+		one(c.addsCount(qCacheWrite, c.tokens.CacheWrite, c.hasCacheWrite)) +
+		one(c.addsCount(qReasoning, c.tokens.Reasoning, c.hasReasoning)) +
+		2*one(c.priced) + // the cost in picodollars and in USD
+		one(c.costFromSpan) + one(c.costCompared) +
+		one(c.filtered) + one(c.unpriced) + one(c.usageMissing) + one(c.malformed) +
+		one(c.usageEstimated) +
+		2*one(sampled) + // the adjusted count and the sampled flag
+		one(c.responseID != "")
 }
 
-// putAbsent writes a model name under its standard attribute when the span
-// does not carry that attribute yet.
-func putAbsent(attrs pcommon.Map, key, value string) {
-	if value == "" {
-		return
+// one returns 1 for true and 0 for false.
+func one(b bool) int {
+	if b {
+		return 1
 	}
-	if _, ok := attrs.Get(key); !ok {
-		attrs.PutStr(key, value)
-	}
+	return 0
+}
+
+// addsCount reports whether putCount adds the count n of quantity q: when
+// it was reported or is not zero, and the span holds no count under its
+// standard name yet.
+func (c *call) addsCount(q quantity, n int64, reported bool) bool {
+	return !c.held[q].present && (reported || n != 0)
+}
+
+// writesRequestModel and writesResponseModel report whether write puts the
+// model under its standard attribute: when the span names it only in
+// another dialect and does not carry that attribute at all.
+func (c *call) writesRequestModel() bool {
+	return !c.requestModelNamed && !c.requestModelHeld && c.requestModel != ""
+}
+
+func (c *call) writesResponseModel() bool {
+	return !c.responseModelNamed && !c.responseModelHeld && c.responseModel != ""
 }
 
 // putFlag writes a flag only when it is true, so absent means false.
@@ -130,13 +126,13 @@ func putFlag(attrs pcommon.Map, key string, set bool) {
 	}
 }
 
-// putCount writes the normalized count of quantity q under its standard
+// putCount writes the normalized count n of quantity q under its standard
 // name when it was reported, is not zero, or the span already has the
-// attribute. held says what the span carried under each name before write
-// began, which spares looking again. A count the span already holds as
-// that very int is left as it is, which spares an allocation.
-func putCount(attrs pcommon.Map, q quantity, n int64, reported bool, held [len(standardCounts)]heldCount) {
-	switch h := held[q]; {
+// attribute. c.held says what the span carried under each name before
+// write began, which spares looking again. A count the span already holds
+// as that very int is left as it is, which spares an allocation.
+func (c *call) putCount(attrs pcommon.Map, q quantity, n int64, reported bool) {
+	switch h := &c.held[q]; {
 	case h.present && h.isInt && h.n == n:
 		return
 	case h.present:

@@ -23,7 +23,7 @@ type candidate struct {
 	blocked  bool
 	filtered bool
 	// responseID is the span's response id once responseRead says it was
-	// looked up, so that a call's attributes are scanned for it once.
+	// read, with the attributes that made the span a call.
 	responseID   string
 	responseRead bool
 }
@@ -55,6 +55,11 @@ type batch struct {
 	// identities holds, per target, the identity of the calls of that
 	// resource whose spans hold no identity key.
 	identities []resourceIdentity
+
+	// attrs holds the attributes of the call being derived.
+	attrs spanAttrs
+	// provider remembers the provider name normalized last.
+	provider providerMemo
 }
 
 var batchPool = sync.Pool{New: func() any { return &batch{} }}
@@ -74,6 +79,8 @@ func (b *batch) release() {
 	b.resourceOf, b.resourceRead = ptrace.ResourceSpans{}, false
 	clear(b.identities)
 	b.identities = b.identities[:0]
+	b.attrs = spanAttrs{}
+	b.provider = providerMemo{}
 	batchPool.Put(b)
 }
 
@@ -108,7 +115,10 @@ func family(k usage.CallKind) usage.CallKind {
 // or its sibling (same parent): a guard on the input blocks it, a guard on
 // the output filters it (the model ran and is billed).
 func (b *batch) link() {
-	if len(b.calls) > 1 || len(b.guards) > 0 {
+	// Calls are looked up by span id, as the parent of another call or of
+	// a guardrail span; a request of calls none of which has a parent, and
+	// no guardrail span, needs no lookup.
+	if len(b.guards) > 0 || len(b.calls) > 1 && b.anyParent() {
 		if b.bySpan == nil {
 			b.bySpan = make(map[pcommon.SpanID]int, len(b.calls))
 		}
@@ -174,10 +184,34 @@ func (b *batch) link() {
 	}
 }
 
+// anyParent reports whether a call of the batch has a parent span.
+func (b *batch) anyParent() bool {
+	for i := range b.calls {
+		if !b.calls[i].span.ParentSpanID().IsEmpty() {
+			return true
+		}
+	}
+	return false
+}
+
 // responseKey names one provider response within one trace.
 type responseKey struct {
 	trace pcommon.TraceID
 	id    string
+}
+
+// responseID returns the provider's id of the response a call span of
+// families fam records, or "".
+func responseID(attrs pcommon.Map, fam families) string {
+	if fam&famGenAI != 0 {
+		if id := str(attrs, attrResponseID); id != "" {
+			return id
+		}
+	}
+	if fam&famVercel != 0 {
+		return str(attrs, attrAIResponseID)
+	}
+	return ""
 }
 
 // linkResponses marks as duplicate every call that repeats the trace and
@@ -191,8 +225,7 @@ func (b *batch) linkResponses() {
 		if c.duplicate {
 			continue
 		}
-		id := responseID(c.span.Attributes())
-		c.responseID, c.responseRead = id, true
+		id := c.responseID
 		if id == "" {
 			continue
 		}
@@ -203,15 +236,6 @@ func (b *batch) linkResponses() {
 		}
 		b.byResponse[key] = i
 	}
-}
-
-// responseID returns the provider's id of the response a call span
-// records, or "".
-func responseID(attrs pcommon.Map) string {
-	if id := str(attrs, attrResponseID); id != "" {
-		return id
-	}
-	return str(attrs, attrAIResponseID)
 }
 
 // families says which dialects' attribute namespaces a span uses, from
@@ -231,11 +255,12 @@ const (
 	famTraceloop                          // traceloop.*
 	famLiteLLM                            // litellm.*
 	famOpenAI                             // openai.*, gen_ai.openai.* (service tier)
+	famUsageLedger                        // usageledger.* (written by this processor)
 )
 
-// attributeFamilies returns the families of attrs' keys; 0 means the span
-// is no GenAI span in any dialect the processor reads. It does not
-// allocate.
+// attributeFamilies returns the families of attrs' keys; none but
+// famUsageLedger means the span is no GenAI span in any dialect the
+// processor reads. It does not allocate.
 func attributeFamilies(attrs pcommon.Map) families {
 	var f families
 	for key := range attrs.All() {
@@ -244,14 +269,27 @@ func attributeFamilies(attrs pcommon.Map) families {
 		}
 		switch key[0] {
 		case 'g':
-			if strings.HasPrefix(key, "gen_ai.") {
-				f |= famGenAI
-				switch {
-				case strings.HasPrefix(key, "gen_ai.aggregated_usage."):
+			if !strings.HasPrefix(key, "gen_ai.") {
+				continue
+			}
+			f |= famGenAI
+			// The byte after gen_ai. spares most gen_ai.* keys the
+			// comparisons with the longer prefixes.
+			rest := key[len("gen_ai."):]
+			if rest == "" {
+				continue
+			}
+			switch rest[0] {
+			case 'a':
+				if strings.HasPrefix(rest, "aggregated_usage.") {
 					f |= famAggregated
-				case strings.HasPrefix(key, "gen_ai.guardrail."):
+				}
+			case 'g':
+				if strings.HasPrefix(rest, "guardrail.") {
 					f |= famGuardrail
-				case strings.HasPrefix(key, "gen_ai.openai."):
+				}
+			case 'o':
+				if strings.HasPrefix(rest, "openai.") {
 					f |= famOpenAI
 				}
 			}
@@ -287,6 +325,10 @@ func attributeFamilies(attrs pcommon.Map) families {
 		case 'r':
 			if strings.HasPrefix(key, "rail.") {
 				f |= famGuardrail
+			}
+		case 'u':
+			if strings.HasPrefix(key, "usageledger.") {
+				f |= famUsageLedger
 			}
 		}
 	}

@@ -68,9 +68,13 @@ type call struct {
 	requestModel  string
 	responseModel string
 	// requestModelNamed and responseModelNamed are true when the span
-	// carries that model under its standard name already.
+	// carries that model under its standard name already;
+	// requestModelHeld and responseModelHeld when it carries the standard
+	// name at all, whatever its value.
 	requestModelNamed  bool
 	responseModelNamed bool
+	requestModelHeld   bool
+	responseModelHeld  bool
 	model              string
 	outcome            usage.Outcome
 	// responseID is the provider's id of the response, or "".

@@ -19,12 +19,18 @@ var serviceTierAttrs = [...]string{
 	"openai.request.service_tier", "gen_ai.openai.request.service_tier",
 }
 
+// serviceTierSlots are the slots of serviceTierAttrs, in their order.
+var serviceTierSlots = [...]attrSlot{
+	slotServiceTier, slotServiceTierDeprecated,
+	slotRequestServiceTier, slotRequestServiceTierDeprecated,
+}
+
 // serviceTier returns the service tier a call reports, in lower case, or ""
 // when it reports none. A tier the price table has no price for (OpenAI's
 // "default" or "auto") is priced at the standard price.
-func serviceTier(attrs pcommon.Map) string {
-	for _, key := range serviceTierAttrs {
-		if tier := strings.TrimSpace(str(attrs, key)); tier != "" {
+func (a *spanAttrs) serviceTier() string {
+	for _, s := range serviceTierSlots {
+		if tier := strings.TrimSpace(a.str(s)); tier != "" {
 			return strings.ToLower(tier)
 		}
 	}
@@ -41,12 +47,25 @@ var reportedCostAttrs = [...]string{
 	"operation.cost",
 }
 
+// reportedCostSlots are the slots of reportedCostAttrs, in their order.
+var reportedCostSlots = [...]attrSlot{
+	slotCostUSD, slotOICost, slotLiteLLMCost, slotLiteLLMV1Cost, slotOperationCost,
+}
+
+// reportedCost returns the cost the span reports in USD and whether it
+// reports one, as spanAttrs.reportedCost does.
+func reportedCost(attrs pcommon.Map) (float64, bool) {
+	var a spanAttrs
+	a.read(attrs, nil)
+	return a.reportedCost()
+}
+
 // reportedCost returns the cost the span reports in USD and whether it
 // reports one. A double, an int or a decimal string is read as it is; any
 // other value is reported as NaN, which [pricing.Reconcile] finds invalid.
-func reportedCost(attrs pcommon.Map) (float64, bool) {
-	for _, key := range reportedCostAttrs {
-		v, ok := attrs.Get(key)
+func (a *spanAttrs) reportedCost() (float64, bool) {
+	for _, s := range reportedCostSlots {
+		v, ok := a.value(s)
 		if !ok {
 			continue
 		}
@@ -69,13 +88,13 @@ func reportedCost(attrs pcommon.Map) (float64, bool) {
 // the service tier it was served in and, unless the policy ignores it, the
 // cost its span reports. It runs before write, which replaces
 // gen_ai.usage.cost with the cost charged.
-func (c *call) readCharges(attrs pcommon.Map, fam families, policy pricing.SpanCostPolicy) {
+func (c *call) readCharges(a *spanAttrs, fam families, policy pricing.SpanCostPolicy) {
 	// Only GenAI spans with an OpenAI attribute can name a tier.
 	if fam&famGenAI != 0 && fam&famOpenAI != 0 {
-		c.serviceTier = serviceTier(attrs)
+		c.serviceTier = a.serviceTier()
 	}
 	if policy != "" && policy != pricing.SpanCostComputed {
-		c.reportedUSD, c.hasReportedCost = reportedCost(attrs)
+		c.reportedUSD, c.hasReportedCost = a.reportedCost()
 	}
 }
 

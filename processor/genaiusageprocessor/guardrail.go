@@ -3,7 +3,6 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"strings"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -28,19 +27,19 @@ const (
 // guardrail stopped the request: LiteLLM's status guardrail_intervened,
 // NeMo's rail.stop, a deny verdict or block action, or a result that is
 // Bedrock's GUARDRAIL_INTERVENED or a triggered tripwire.
-func guardrailIntervened(attrs pcommon.Map) bool {
-	if strings.EqualFold(str(attrs, attrLiteLLMGuardrailStatus), "guardrail_intervened") ||
-		isTrue(attrs, attrRailStop) ||
-		strings.EqualFold(str(attrs, attrGuardrailVerdict), "deny") ||
-		strings.EqualFold(str(attrs, attrGuardrailAction), "block") {
+func (a *spanAttrs) guardrailIntervened() bool {
+	if strings.EqualFold(a.str(slotLiteLLMGuardrailStatus), "guardrail_intervened") ||
+		a.isTrue(slotRailStop) ||
+		strings.EqualFold(a.str(slotGuardrailVerdict), "deny") ||
+		strings.EqualFold(a.str(slotGuardrailAction), "block") {
 		return true
 	}
-	value := str(attrs, attrGuardrailResultValue)
+	value := a.str(slotGuardrailResultValue)
 	if strings.EqualFold(value, "GUARDRAIL_INTERVENED") || strings.EqualFold(value, "INTERVENED") {
 		return true
 	}
-	return strings.EqualFold(str(attrs, attrGuardrailResultType), "tripwire_triggered") &&
-		(strings.EqualFold(value, "true") || isTrue(attrs, attrGuardrailResultValue))
+	return strings.EqualFold(a.str(slotGuardrailResultType), "tripwire_triggered") &&
+		(strings.EqualFold(value, "true") || a.isTrue(slotGuardrailResultValue))
 }
 
 // guardrailBlock says whether span is a guardrail's own span that blocked a
@@ -49,7 +48,7 @@ func guardrailIntervened(attrs pcommon.Map) bool {
 // "execute_guardrail"), NeMo's rail spans, OpenInference GUARDRAIL spans
 // and apply_guardrail spans; an OpenInference GUARDRAIL span blocked when
 // it failed (the OpenAI Agents SDK raises when a tripwire triggers). It does
-// not allocate.
+// not allocate, and reads a guardrail span's attributes in one pass.
 func guardrailBlock(span ptrace.Span, fam families) (blocked, input bool) {
 	if fam&(famGuardrail|famOpenInference|famGenAI) == 0 {
 		return false, false
@@ -61,14 +60,16 @@ func guardrailBlock(span ptrace.Span, fam families) (blocked, input bool) {
 			!has(attrs, attrGuardrailVerdict) && !has(attrs, attrGuardrailResultType)) {
 		return false, false
 	}
-	blocked = guardrailIntervened(attrs) || oi && span.Status().Code() == ptrace.StatusCodeError
+	var a spanAttrs
+	a.read(attrs, nil)
+	blocked = a.guardrailIntervened() || oi && span.Status().Code() == ptrace.StatusCodeError
 	if !blocked {
 		return false, false
 	}
-	input = str(attrs, attrLiteLLMGuardrailMode) == "pre_call" ||
-		str(attrs, attrLiteLLMV1GuardrailMode) == "pre_call" ||
-		strings.EqualFold(str(attrs, attrRailType), "input") ||
-		strings.EqualFold(str(attrs, attrGuardrailTarget), "input") ||
-		strings.EqualFold(str(attrs, attrGuardrailSource), "input")
+	input = a.str(slotLiteLLMGuardrailMode) == "pre_call" ||
+		a.str(slotLiteLLMV1GuardrailMode) == "pre_call" ||
+		strings.EqualFold(a.str(slotRailType), "input") ||
+		strings.EqualFold(a.str(slotGuardrailTarget), "input") ||
+		strings.EqualFold(a.str(slotGuardrailSource), "input")
 	return true, input
 }

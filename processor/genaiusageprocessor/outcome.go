@@ -66,27 +66,43 @@ const (
 
 // Status codes of a throttled request, as integers on HTTP spans and as
 // LiteLLM's error codes.
-var rateLimitCodeAttrs = []string{
+var rateLimitCodeAttrs = [...]string{
 	"http.response.status_code", "http.status_code", "error.code", "litellm.provider.error.code",
 }
 
-// classifyOutcome says how a call ended. A failed call (status ERROR or an
-// error.type) is rate-limited, blocked or an error, a rate limit being
-// recognized before a guardrail. A call that did not fail is blocked when a
-// guardrail on the span says it intervened (and, for Bedrock's
-// guardrail_intervened finish reason, the model wrote nothing), else ok.
+// rateLimitCodeSlots are the slots of rateLimitCodeAttrs, in their order.
+var rateLimitCodeSlots = [...]attrSlot{
+	slotHTTPStatusCode, slotHTTPStatusCodeOld, slotErrorCode, slotLiteLLMErrorCode,
+}
+
+// classifyOutcome says how a call ended, as spanAttrs.classifyOutcome does.
 func classifyOutcome(span ptrace.Span, fam families, outputTokens int64) usage.Outcome {
-	attrs := span.Attributes()
-	errorType := stringAttr(attrs, attrErrorType)
+	var a spanAttrs
+	a.read(span.Attributes(), nil)
+	return a.classifyOutcome(span, fam, outputTokens)
+}
+
+// classifyOutcome says how span, whose attributes a holds, ended. A failed
+// call (status ERROR or an error.type) is rate-limited, blocked or an
+// error, a rate limit being recognized before a guardrail. A call that did
+// not fail is blocked when a guardrail on the span says it intervened (and,
+// for Bedrock's guardrail_intervened finish reason, the model wrote
+// nothing), else ok.
+func (a *spanAttrs) classifyOutcome(
+	span ptrace.Span,
+	fam families,
+	outputTokens int64,
+) usage.Outcome {
+	errorType := a.stringAttr(slotErrorType)
 	failed := span.Status().Code() == ptrace.StatusCodeError || errorType != ""
-	guarded := fam&famGuardrail != 0 && guardrailIntervened(attrs)
+	guarded := fam&famGuardrail != 0 && a.guardrailIntervened()
 	if !failed {
-		if guarded || outputTokens == 0 && finishSays(attrs, fam)&finishGuardrailBit != 0 {
+		if guarded || outputTokens == 0 && a.finishSays(fam)&finishGuardrailBit != 0 {
 			return usage.OutcomeBlocked
 		}
 		return usage.OutcomeOK
 	}
-	if matchesType(errorType, rateLimitErrorTypes) || hasRateLimitCode(attrs) ||
+	if matchesType(errorType, rateLimitErrorTypes) || a.hasRateLimitCode() ||
 		failureSays(span, rateLimitPhrases) {
 		return usage.OutcomeRateLimited
 	}
@@ -98,9 +114,9 @@ func classifyOutcome(span ptrace.Span, fam families, outputTokens int64) usage.O
 }
 
 // hasRateLimitCode reports whether a status code attribute is 429.
-func hasRateLimitCode(attrs pcommon.Map) bool {
-	for _, key := range rateLimitCodeAttrs {
-		v, ok := attrs.Get(key)
+func (a *spanAttrs) hasRateLimitCode() bool {
+	for _, s := range rateLimitCodeSlots {
+		v, ok := a.value(s)
 		if !ok {
 			continue
 		}
@@ -121,7 +137,9 @@ func hasRateLimitCode(attrs pcommon.Map) bool {
 // isFiltered reports whether a finish reason says a content filter cut the
 // answer, or a guardrail intervened in an answer the model wrote.
 func isFiltered(attrs pcommon.Map, fam families) bool {
-	return finishSays(attrs, fam) != 0
+	var a spanAttrs
+	a.read(attrs, nil)
+	return a.finishSays(fam) != 0
 }
 
 // Finish reasons finishSays recognizes, as bits.
@@ -134,23 +152,28 @@ const (
 // answer, in ai.response.finishReason.
 const attrAIFinishFilter = "content-filter"
 
+// shortestFinishReason is the length of the shortest finish reason
+// finishBit recognizes.
+const shortestFinishReason = min(len(finishContentFilter), len(finishContentFiltered),
+	len(attrAIFinishFilter), len(finishGuardrail))
+
 // finishSays returns which of the recognized finish reasons the span
 // reports, in any case. Instrumentations write the reasons as an array or,
 // some, as one string; the Vercel AI SDK as ai.response.finishReason,
 // OpenInference as llm.finish_reason.
-func finishSays(attrs pcommon.Map, fam families) int {
-	bits := finishReasonBits(attrs, attrFinishReasons)
+func (a *spanAttrs) finishSays(fam families) int {
+	bits := a.finishReasonBits(slotFinishReasons)
 	if fam&famVercel != 0 {
-		bits |= finishReasonBits(attrs, attrAIFinishReason)
+		bits |= a.finishReasonBits(slotAIFinishReason)
 	}
 	if fam&famLLM != 0 {
-		bits |= finishReasonBits(attrs, attrOIFinishReason)
+		bits |= a.finishReasonBits(slotOIFinishReason)
 	}
 	return bits
 }
 
-func finishReasonBits(attrs pcommon.Map, key string) int {
-	v, ok := attrs.Get(key)
+func (a *spanAttrs) finishReasonBits(s attrSlot) int {
+	v, ok := a.value(s)
 	if !ok {
 		return 0
 	}
@@ -171,6 +194,12 @@ func finishReasonBits(attrs pcommon.Map, key string) int {
 }
 
 func finishBit(reason string) int {
+	// The reasons recognized are ASCII, so one equal to them in any case
+	// has at least as many bytes: most reasons ("stop", "length",
+	// "tool_calls") are shorter and need no comparison.
+	if len(reason) < shortestFinishReason {
+		return 0
+	}
 	switch {
 	case strings.EqualFold(reason, finishContentFilter), strings.EqualFold(reason, finishContentFiltered),
 		strings.EqualFold(reason, attrAIFinishFilter):

@@ -33,10 +33,9 @@ type usageProcessor struct {
 	cfg    *Config
 
 	// Derivation.
-	identities   identityReader
-	identityKeys *identityKeyFilter
-	prices       *pricing.Table
-	conditions   conditions
+	identities identityReader
+	prices     *pricing.Table
+	conditions conditions
 
 	// Self-telemetry; outcomeAttrs holds one attribute set per outcome, built
 	// once so recording allocates as little as possible.
@@ -67,13 +66,12 @@ func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Tabl
 	}
 
 	p := &usageProcessor{
-		logger:       set.Logger,
-		cfg:          cfg,
-		identities:   newIdentityReader(cfg),
-		identityKeys: newIdentityKeyFilter(cfg),
-		prices:       prices,
-		conditions:   conds,
-		telemetry:    tb,
+		logger:     set.Logger,
+		cfg:        cfg,
+		identities: newIdentityReader(cfg),
+		prices:     prices,
+		conditions: conds,
+		telemetry:  tb,
 	}
 	for i, o := range outcomes {
 		p.outcomeAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", string(o))))
@@ -161,7 +159,9 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				span := spans.At(k)
 				attrs := span.Attributes()
 				fam := attributeFamilies(attrs)
-				if fam == 0 || isCounted(attrs) {
+				// Only a span with a key under usageledger. can be counted
+				// already.
+				if fam&^famUsageLedger == 0 || fam&famUsageLedger != 0 && isCounted(attrs) {
 					continue
 				}
 				kind := callKind(span, fam, p.cfg.CountToolCalls)
@@ -176,7 +176,10 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				}
 				ref := spanRef{resource: rs, scope: ss, span: span}
 				if kind != "" {
-					b.calls = append(b.calls, candidate{spanRef: ref, kind: kind, fam: fam})
+					b.calls = append(b.calls, candidate{
+						spanRef: ref, kind: kind, fam: fam,
+						responseID: responseID(attrs, fam), responseRead: true,
+					})
 				} else {
 					b.guards = append(b.guards, guard{spanRef: ref, input: input})
 				}
@@ -194,7 +197,8 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 		clear(b.identities)
 		b.identities = b.identities[:0]
 	}
-	c := p.derive(ctx, b, cand)
+	var c call
+	p.derive(ctx, b, cand, &c)
 	c.write(cand.span.Attributes())
 
 	for i, o := range outcomes {
@@ -227,32 +231,36 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	}
 }
 
-// derive reads everything the ledger needs from a span that is a call.
-func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate) call {
+// derive reads into c, a zero call, everything the ledger needs from a
+// span that is a call, in one pass over its attributes.
+func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, c *call) {
 	span := cand.span
-	attrs := span.Attributes()
-	c := call{
-		kind:          cand.kind,
-		provider:      providerOf(attrs, cand.fam),
-		requestModel:  stringAttr(attrs, attrRequestModel),
-		responseModel: stringAttr(attrs, attrResponseModel),
-	}
+	a := &b.attrs
+	a.reset()
+	a.read(span.Attributes(), p.identities.keys)
+	c.kind = cand.kind
+	c.provider = a.providerOf(cand.fam, &b.provider)
+	c.requestModel = a.stringAttr(slotRequestModel)
+	c.responseModel = a.stringAttr(slotResponseModel)
 	c.requestModelNamed, c.responseModelNamed = c.requestModel != "", c.responseModel != ""
+	c.requestModelHeld, c.responseModelHeld = a.has(slotRequestModel), a.has(slotResponseModel)
 	if c.requestModel == "" && cand.fam&(famLLM|famVercel) != 0 {
-		c.requestModel = stringAttr(attrs, attrOIRequestModel, attrAIModel)
+		c.requestModel = a.stringAttr(slotOIRequestModel, slotAIModel)
 	}
 	if c.responseModel == "" && cand.fam&(famLLM|famVercel) != 0 {
-		c.responseModel = stringAttr(attrs, attrOIResponseModel, attrAIRespModel)
+		c.responseModel = a.stringAttr(slotOIResponseModel, slotAIRespModel)
 	}
 	c.model = c.responseModel
 	if c.model == "" && cand.fam&famLLM != 0 {
-		c.model = stringAttr(attrs, attrOIModel, attrOIEmbeddingModel)
+		c.model = a.stringAttr(slotOIModel, slotOIEmbeddingModel)
 	}
 	if c.model == "" {
 		c.model = c.requestModel
 	}
 
-	reported, malformed := readUsage(attrs, cand.fam, c.provider, cand.scope.Scope().Name())
+	scope := cand.scope.Scope().Name()
+	malformed := a.readUsage(cand.fam, c.provider, scope)
+	reported := &a.usage
 	c.tokens = reported.normalized()
 	c.held = reported.held
 	c.hasUsage = reported.any()
@@ -261,36 +269,41 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate) 
 	c.hasReasoning = reported.reasoning.present
 	c.malformed = malformed
 
-	c.outcome = p.outcome(ctx, cand, c.tokens.Output)
-	c.filtered = c.outcome == usage.OutcomeOK && (cand.filtered || isFiltered(attrs, cand.fam))
+	c.outcome = p.outcome(ctx, cand, a, c.tokens.Output)
+	c.filtered = c.outcome == usage.OutcomeOK && (cand.filtered || a.finishSays(cand.fam) != 0)
 	c.usageMissing = c.outcome == usage.OutcomeOK && !c.hasUsage && c.kind != usage.CallTool &&
 		c.kind != usage.CallMCP
 	c.usageEstimated = c.hasUsage &&
-		(knownEstimate(cand.scope.Scope().Name(), attrs, c.provider, c.model) ||
+		(a.knownEstimate(scope, c.provider, c.model) ||
 			p.conditions.evalEstimated(ctx, cand.spanRef))
 	c.adjustedCount = adjustedCount(span.TraceState().AsRaw())
 
-	c.target = targetOf(c.kind, c.provider, attrs)
+	c.target = a.targetOf(c.kind, c.provider)
 	if c.kind == usage.CallTool || c.kind == usage.CallMCP {
-		c.model = toolName(attrs)
+		c.model = a.toolName()
 	}
-	c.identity = p.identityOf(b, attrs, c.target)
+	c.identity = p.identityOf(b, a, c.target)
 
-	c.readCharges(attrs, cand.fam, p.cfg.Pricing.SpanCost)
+	c.readCharges(a, cand.fam, p.cfg.Pricing.SpanCost)
 	c.responseID = cand.responseID
 	if !cand.responseRead {
-		c.responseID = responseID(attrs)
+		c.responseID = a.responseID()
 	}
-	p.price(&c, endTime(span))
+	p.price(c, endTime(span))
 	if c.model == "" {
 		c.model = unknownValue
 	}
-	return c
 }
 
 // outcome says how a call ended: the user's conditions first, then a
-// guardrail span of the batch that blocked it, then the span's own signals.
-func (p *usageProcessor) outcome(ctx context.Context, cand *candidate, outputTokens int64) usage.Outcome {
+// guardrail span of the batch that blocked it, then the span's own signals,
+// which a holds.
+func (p *usageProcessor) outcome(
+	ctx context.Context,
+	cand *candidate,
+	a *spanAttrs,
+	outputTokens int64,
+) usage.Outcome {
 	switch rateLimited, blocked := p.conditions.evalOutcome(ctx, cand.spanRef); {
 	case rateLimited:
 		return usage.OutcomeRateLimited
@@ -300,7 +313,7 @@ func (p *usageProcessor) outcome(ctx context.Context, cand *candidate, outputTok
 	if cand.blocked {
 		return usage.OutcomeBlocked
 	}
-	return classifyOutcome(cand.span, cand.fam, outputTokens)
+	return a.classifyOutcome(cand.span, cand.fam, outputTokens)
 }
 
 // price sets the call's cost. A blocked or rate-limited call never reached

@@ -3,40 +3,53 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"strings"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-
 	"github.com/usageledger/usageledger/internal/provider"
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
-// providerAttrs are the attributes naming a call's provider, in order: the
+// providerSlots are the attributes naming a call's provider, in order: the
 // semantic conventions' current and deprecated names, OpenInference's host
 // (llm.provider, e.g. "azure") before its vendor (llm.system, e.g.
 // "openai"), then the Vercel AI SDK's.
-var providerAttrs = [...]struct {
-	key string
-	fam families
+var providerSlots = [...]struct {
+	slot attrSlot
+	fam  families
 }{
-	{attrProviderName, famGenAI}, {attrSystem, famGenAI},
-	{attrOIProvider, famLLM}, {attrOISystem, famLLM}, {attrAIProvider, famVercel},
+	{slotProviderName, famGenAI}, {slotSystem, famGenAI},
+	{slotOIProvider, famLLM}, {slotOISystem, famLLM}, {slotAIProvider, famVercel},
 }
 
 // providerOf returns the normalized provider of a call: the first of
-// providerAttrs that names one (a framework's name such as
+// providerSlots that names one (a framework's name such as
 // "strands-agents" names none), else the provider whose API host
-// server.address is, else "unknown".
-func providerOf(attrs pcommon.Map, fam families) string {
-	for _, a := range providerAttrs {
-		if fam&a.fam == 0 {
+// server.address is, else "unknown". memo remembers the last name
+// normalized.
+func (a *spanAttrs) providerOf(fam families, memo *providerMemo) string {
+	for _, p := range providerSlots {
+		if fam&p.fam == 0 {
 			continue
 		}
-		if name := str(attrs, a.key); name != "" {
-			if p := provider.Normalize(name); p != provider.Unknown {
-				return p
+		if name := a.str(p.slot); name != "" {
+			if normalized := memo.normalize(name); normalized != provider.Unknown {
+				return normalized
 			}
 		}
 	}
-	return provider.FromServer(str(attrs, attrServerAddress))
+	return provider.FromServer(a.str(slotServerAddress))
+}
+
+// providerMemo remembers the provider name normalized last: the calls of a
+// request mostly name one provider, the same way.
+type providerMemo struct {
+	name, normalized string
+}
+
+// normalize returns [provider.Normalize] of name.
+func (m *providerMemo) normalize(name string) string {
+	if name != m.name {
+		m.name, m.normalized = name, provider.Normalize(name)
+	}
+	return m.normalized
 }
 
 // Prefixes of targets that are not model providers.
@@ -46,8 +59,8 @@ const (
 )
 
 // toolName returns the name of the tool a tool or MCP call ran.
-func toolName(attrs pcommon.Map) string {
-	if name := stringAttr(attrs, attrToolName, attrOIToolName, attrAIToolName); name != "" {
+func (a *spanAttrs) toolName() string {
+	if name := a.stringAttr(slotToolName, slotOIToolName, slotAIToolName); name != "" {
 		return name
 	}
 	return unknownValue
@@ -57,12 +70,12 @@ func toolName(attrs pcommon.Map) string {
 // for a model call or remote agent, "tool:<name>" for a tool, and
 // "mcp:<server>" for an MCP server, the server being the address the client
 // called ("unknown" over stdio, where there is none).
-func targetOf(kind usage.CallKind, providerName string, attrs pcommon.Map) string {
+func (a *spanAttrs) targetOf(kind usage.CallKind, providerName string) string {
 	switch kind {
 	case usage.CallTool:
-		return toolTargetPrefix + toolName(attrs)
+		return toolTargetPrefix + a.toolName()
 	case usage.CallMCP:
-		server := stringAttr(attrs, attrServerAddress)
+		server := a.stringAttr(slotServerAddress)
 		if server == "" {
 			server = unknownValue
 		}
@@ -72,14 +85,17 @@ func targetOf(kind usage.CallKind, providerName string, attrs pcommon.Map) strin
 	}
 }
 
+// attrRPCMethod is the RPC method of a call made through an AWS SDK.
+const attrRPCMethod = "rpc.method"
+
 // knownEstimate reports whether the instrumentation that wrote the span is
 // known to estimate its token counts rather than report the provider's:
 // the OpenTelemetry botocore instrumentation estimates the usage of Cohere
 // Command and Mistral models called through Bedrock's InvokeModel from the
 // length of the text.
-func knownEstimate(scope string, attrs pcommon.Map, providerName, model string) bool {
+func (a *spanAttrs) knownEstimate(scope, providerName, model string) bool {
 	return providerName == "aws.bedrock" &&
 		strings.HasPrefix(scope, "opentelemetry.instrumentation.botocore") &&
-		str(attrs, "rpc.method") == "InvokeModel" &&
+		a.str(slotRPCMethod) == "InvokeModel" &&
 		(strings.Contains(model, "cohere.command") || strings.Contains(model, "mistral."))
 }

@@ -143,52 +143,34 @@ var usageNames = map[string]usageName{
 // cache counts beside it (seen in 0.27.0).
 const scopeOpenLLMetryAnthropic = "@traceloop/instrumentation-anthropic"
 
-// readUsage returns the token counts a call to provider reported, and
-// whether a usage value was unreadable and ignored. scope is the name of
-// the instrumentation scope the span came in.
+// readUsage returns the token counts a call to provider reported, as
+// spanAttrs.readUsage does.
 func readUsage(attrs pcommon.Map, fam families, provider, scope string) (reportedTokens, bool) {
-	t, malformed := readFlatUsage(attrs)
-	if fam&famVercel != 0 && has(attrs, attrAIOperationID) {
-		malformed = readVercelUsage(attrs, provider, &t) || malformed
+	var a spanAttrs
+	a.read(attrs, nil)
+	malformed := a.readUsage(fam, provider, scope)
+	return a.usage, malformed
+}
+
+// readUsage completes a.usage, the flat usage counts read with the span's
+// other attributes, into the token counts a call to provider reported, and
+// returns whether a usage value was unreadable and ignored. scope is the
+// name of the instrumentation scope the span came in.
+func (a *spanAttrs) readUsage(fam families, provider, scope string) bool {
+	t, malformed := &a.usage, a.usageMalformed
+	if fam&famVercel != 0 && a.has(slotAIOperationID) {
+		malformed = a.readVercelUsage(provider, t) || malformed
 	}
 	if provider == "anthropic" && scope == scopeOpenLLMetryAnthropic {
 		t.inputExcludesCache = true
 	}
-	return t, malformed
-}
-
-// readFlatUsage reads every usage attribute of attrs in one pass over them.
-// It reports malformed when a usage attribute held a value it had to ignore.
-func readFlatUsage(attrs pcommon.Map) (reportedTokens, bool) {
-	var t reportedTokens
-	malformed := false
-	for key, v := range attrs.All() {
-		if !mayBeUsageName(key) {
-			continue
-		}
-		name, ok := usageNames[key]
-		if !ok {
-			continue
-		}
-		if name.rank == 0 && name.q < qTotal && !t.held[name.q].present {
-			t.held[name.q] = heldCount{present: true, isInt: v.Type() == pcommon.ValueTypeInt, n: v.Int()}
-		}
-		n, ok := parseCount(v)
-		if !ok {
-			malformed = true
-			continue
-		}
-		slot := t.slot(name.q)
-		if !slot.present || name.rank < slot.rank {
-			*slot = tokenCount{n: n, present: true, rank: name.rank}
-		}
-	}
-	return t, malformed
+	return malformed
 }
 
 // mayBeUsageName reports whether key has the prefix (and, under gen_ai.,
-// the suffix) of a name in usageNames; it spares most attributes of a call,
-// models and finish reasons included, the map lookup.
+// the suffix) of a name in usageNames: every usage name of every dialect
+// starts with gen_ai.usage. or gen_ai.response. and ends with _tokens,
+// starts with llm.token_count. or llm.usage., or starts with ai.usage.
 func mayBeUsageName(key string) bool {
 	switch {
 	case strings.HasPrefix(key, "gen_ai."):
@@ -245,7 +227,7 @@ func parseCount(v pcommon.Value) (int64, bool) {
 
 // any reports whether the span reported a token count; a total alone does
 // not say how it splits and counts as no usage.
-func (t reportedTokens) any() bool {
+func (t *reportedTokens) any() bool {
 	return t.input.present || t.output.present || t.cacheRead.present ||
 		t.cacheWrite.present || t.reasoning.present
 }
@@ -264,7 +246,7 @@ func (t reportedTokens) any() bool {
 // reports its thoughts apart); when input + cache reads + cache writes +
 // output equals it and the cache counts are not 0, input left the cache out.
 // Otherwise a part is never added to its whole again.
-func (t reportedTokens) normalized() pricing.Tokens {
+func (t *reportedTokens) normalized() pricing.Tokens {
 	n := pricing.Tokens{
 		Input:      t.input.n,
 		Output:     t.output.n,

@@ -2,8 +2,6 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 
 import (
 	"encoding/json"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // The Vercel AI SDK repeats each provider's own usage report, as JSON, in
@@ -57,11 +55,11 @@ type vercelMetadata struct {
 // Order per quantity: provider metadata, then ai.usage.* (the V3 detail
 // names first), then gen_ai.usage.*. Anthropic's own input_tokens leave the
 // cache out; so do the SDK's counts for Anthropic before LanguageModelV3.
-func readVercelUsage(attrs pcommon.Map, provider string, t *reportedTokens) (malformed bool) {
-	if provider == "anthropic" && !has(attrs, attrAIInputDetails) && !has(attrs, attrAIInputNoCache) {
+func (a *spanAttrs) readVercelUsage(provider string, t *reportedTokens) (malformed bool) {
+	if provider == "anthropic" && !a.has(slotAIInputDetails) && !a.has(slotAIInputNoCache) {
 		t.inputExcludesCache = true
 	}
-	raw := str(attrs, attrAIProviderMetadata)
+	raw := a.str(slotAIProviderMetadata)
 	if raw == "" {
 		return false
 	}
