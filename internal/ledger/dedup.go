@@ -1,7 +1,6 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -10,9 +9,6 @@ import (
 // minTrim is the least number of old keys a commit may remove, so that expiry
 // catches up after a pause even when commits are small.
 const minTrim = 1024
-
-// errStop ends a walk over log records early.
-var errStop = errors.New("stop")
 
 // seenSet is the record of span and response keys inside one read-write
 // transaction: the index in memory answers "seen?", the log on disk gets
