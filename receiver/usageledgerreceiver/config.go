@@ -80,6 +80,10 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(
 			"collection_interval: %s is not positive; expecting a duration such as 30s", cfg.CollectionInterval))
 	}
+	if cfg.InitialDelay < 0 {
+		errs = append(errs, fmt.Errorf(
+			"initial_delay: %s is negative; expecting 0s or a positive duration such as 1s", cfg.InitialDelay))
+	}
 	if cfg.Months < 1 || cfg.Months > maxMonths {
 		errs = append(errs, fmt.Errorf("months: %d is out of range; expecting 1 to %d", cfg.Months, maxMonths))
 	}
