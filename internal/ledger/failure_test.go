@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -123,4 +124,37 @@ func TestReadOnlyFileFailsAtOpen(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, uint64(10), totalRequests(t, s))
+}
+
+// TestTruncatedFileFailsAtOpen cuts a ledger of many commits short and
+// opens it: a clear error naming the file, where bbolt alone faults reading
+// the missing pages and crashes the process.
+func TestTruncatedFileFailsAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	for round := 1; round <= 20; round++ {
+		_, err := s.Commit(context.Background(), bulk(round, 50))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Greater(t, info.Size(), int64(256<<10), "the file must span many pages")
+
+	// Whole, it opens and reads back every call.
+	s, err = ledger.Open(path)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(20*50), totalRequests(t, s))
+	require.NoError(t, s.Close())
+
+	whole, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, size := range []int64{info.Size() / 2, 16384} {
+		require.NoError(t, os.WriteFile(path, whole[:size], 0o600))
+		_, err = ledger.Open(path)
+		require.Error(t, err, "size %d", size)
+		assert.ErrorContains(t, err, `ledger file "`+path+`" is `)
+		assert.ErrorContains(t, err, "the file was cut short; restore it from a backup")
+	}
 }

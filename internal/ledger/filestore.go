@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,6 +65,9 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		return nil, fmt.Errorf("ledger directory: %w", err)
 	}
 
+	if err := checkLength(path); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: o.lockTimeout,
 		// The free page list is rebuilt on open instead of written on every
@@ -100,6 +104,73 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	}
 	go s.commitLoop()
 	return s, nil
+}
+
+// checkLength refuses a file shorter than its last commit says it is, as
+// one cut short by a full disk or a partial copy. bbolt would map it and
+// fault reading the missing pages, some of them in a goroutine of its own,
+// where the fault crashes the process instead of becoming an error. A file
+// whose meta pages do not read is left to bbolt, which refuses it.
+func checkLength(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // missing, or bbolt reports why it cannot open it
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return nil
+	}
+	// bbolt's two meta pages: page 0 at the start, page 1 one page later.
+	var best *boltMeta
+	if m, ok := readBoltMeta(f, 0); ok {
+		best = &m
+		if m1, ok := readBoltMeta(f, int64(m.pageSize)); ok && m1.txid > m.txid {
+			best = &m1
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	if need := int64(best.pages) * int64(best.pageSize); st.Size() < need {
+		return fmt.Errorf("ledger file %q is %d bytes, but its last commit wrote %d pages of %d bytes (%d bytes): "+
+			"the file was cut short; restore it from a backup", path, st.Size(), best.pages, best.pageSize, need)
+	}
+	return nil
+}
+
+// boltMeta is what checkLength reads of a bbolt meta page.
+type boltMeta struct {
+	pageSize uint32
+	pages    uint64 // the high-water mark: pages in use
+	txid     uint64
+}
+
+// readBoltMeta reads the meta page at offset and reports whether it is one:
+// bbolt's magic number and a matching checksum (FNV-1a over the fields
+// before it). The layout is bbolt's, in the machine's byte order, which is
+// little-endian on every platform this builds for.
+func readBoltMeta(f *os.File, offset int64) (boltMeta, bool) {
+	const header = 16 // page id, flags, count, overflow
+	var b [header + 64]byte
+	if _, err := f.ReadAt(b[:], offset); err != nil {
+		return boltMeta{}, false
+	}
+	m := b[header:]
+	le := binary.LittleEndian
+	if le.Uint32(m[0:]) != 0xED0CDAED {
+		return boltMeta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(m[:56])
+	if h.Sum64() != le.Uint64(m[56:]) {
+		return boltMeta{}, false
+	}
+	meta := boltMeta{pageSize: le.Uint32(m[8:]), pages: le.Uint64(m[40:]), txid: le.Uint64(m[48:])}
+	if meta.pageSize < 512 || meta.pageSize > 1<<20 {
+		return boltMeta{}, false
+	}
+	return meta, true
 }
 
 // initFormat writes the format version into a new file, upgrades a file of
