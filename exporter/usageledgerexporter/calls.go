@@ -1,6 +1,7 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
+	"iter"
 	"math"
 	"time"
 
@@ -53,51 +54,54 @@ type counter struct {
 	dedup    DedupConfig
 }
 
-// countedSpans returns the number of spans of td that carry the counted
-// marker, so that the batch for them is allocated once at its size.
-func countedSpans(td ptrace.Traces) int {
-	n := 0
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				if counted, ok := spans.At(k).Attributes().Get(usage.AttrCounted); ok &&
-					counted.Type() == pcommon.ValueTypeBool && counted.Bool() {
-					n++
+// spansOf yields every span of td, resource by resource and scope by scope.
+func spansOf(td ptrace.Traces) iter.Seq[ptrace.Span] {
+	return func(yield func(ptrace.Span) bool) {
+		rss := td.ResourceSpans()
+		for i := range rss.Len() {
+			sss := rss.At(i).ScopeSpans()
+			for j := range sss.Len() {
+				spans := sss.At(j).Spans()
+				for k := range spans.Len() {
+					if !yield(spans.At(k)) {
+						return
+					}
 				}
 			}
 		}
 	}
-	return n
+}
+
+// isCounted reports whether span carries the processor's counted marker.
+func isCounted(span ptrace.Span) bool {
+	counted, ok := span.Attributes().Get(usage.AttrCounted)
+	return ok && counted.Type() == pcommon.ValueTypeBool && counted.Bool()
 }
 
 // countTraces adds every counted span of td to a new batch. Spans without
 // the counted marker are skipped; a counted span is always counted, reading
 // an attribute of the wrong type as absent.
 func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
+	// Counting the marked spans first lets the batch be allocated once at
+	// its size.
+	n := 0
+	for span := range spansOf(td) {
+		if isCounted(span) {
+			n++
+		}
+	}
 	t := tally{batch: ledger.NewBatch(), overflowed: make(map[string]int64)}
-	t.batch.GrowSpans(countedSpans(td))
+	t.batch.GrowSpans(n)
 	t.batch.SetDedup(ledger.Dedup{Arrival: arrival, Window: cn.dedup.Window, MaxEntries: cn.dedup.MaxEntries})
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				span := spans.At(k)
-				counted, ok := span.Attributes().Get(usage.AttrCounted)
-				if !ok || counted.Type() != pcommon.ValueTypeBool || !counted.Bool() {
-					continue
-				}
-				t.calls++
-				var r attrReader
-				r.read(span.Attributes())
-				if !cn.add(&t, span, &r, arrival) {
-					t.malformed++
-				}
-			}
+	for span := range spansOf(td) {
+		if !isCounted(span) {
+			continue
+		}
+		t.calls++
+		var r attrReader
+		r.read(span.Attributes())
+		if !cn.add(&t, span, &r, arrival) {
+			t.malformed++
 		}
 	}
 	return t

@@ -23,17 +23,10 @@ import (
 // first, first+1, …, and returns td.
 func withIDs(td ptrace.Traces, first byte) ptrace.Traces {
 	n := first
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				spans.At(k).SetTraceID([16]byte{0: 0x7e, 15: n})
-				spans.At(k).SetSpanID([8]byte{0: 0x5d, 7: n})
-				n++
-			}
-		}
+	for span := range spansOf(td) {
+		span.SetTraceID([16]byte{0: 0x7e, 15: n})
+		span.SetSpanID([8]byte{0: 0x5d, 7: n})
+		n++
 	}
 	return td
 }
