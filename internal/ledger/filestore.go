@@ -70,10 +70,13 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: o.lockTimeout,
-		// The free page list is rebuilt on open instead of written on every
-		// commit, which keeps commits small as the file grows.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// The free page list is written with every commit, which costs a
+		// page or two, so that opening the file reads that list. Without
+		// it bbolt rebuilds the list by walking every page of the file,
+		// which makes opening a ledger of years take seconds and leaves
+		// the whole file resident in memory. A file written without the
+		// list (earlier releases) is walked once, at its first open.
+		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("ledger file %q is locked by another process: %w", path, err)
@@ -93,6 +96,7 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: dedup log: %w", path, err)
 	}
+	releaseMapped(db)
 
 	s := &fileStore{
 		path:     path,
@@ -142,9 +146,14 @@ func checkLength(path string) error {
 // boltMeta is what checkLength reads of a bbolt meta page.
 type boltMeta struct {
 	pageSize uint32
+	freelist uint64 // page of the free page list, or noFreelist
 	pages    uint64 // the high-water mark: pages in use
 	txid     uint64
 }
+
+// noFreelist is the free-list page of a file whose commits do not write
+// the list.
+const noFreelist = ^uint64(0)
 
 // readBoltMeta reads the meta page at offset and reports whether it is one:
 // bbolt's magic number and a matching checksum (FNV-1a over the fields
@@ -166,7 +175,8 @@ func readBoltMeta(f *os.File, offset int64) (boltMeta, bool) {
 	if h.Sum64() != le.Uint64(m[56:]) {
 		return boltMeta{}, false
 	}
-	meta := boltMeta{pageSize: le.Uint32(m[8:]), pages: le.Uint64(m[40:]), txid: le.Uint64(m[48:])}
+	meta := boltMeta{pageSize: le.Uint32(m[8:]), freelist: le.Uint64(m[32:]), pages: le.Uint64(m[40:]),
+		txid: le.Uint64(m[48:])}
 	if meta.pageSize < 512 || meta.pageSize > 1<<20 {
 		return boltMeta{}, false
 	}

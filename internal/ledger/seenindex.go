@@ -211,6 +211,22 @@ func (x *seenIndex) forget(seq uint64) {
 // is the one indexed.
 func (x *seenIndex) load(tx *bolt.Tx) error {
 	log := tx.Bucket(bucketSeenLog)
+	// Sizing the maps for every key first costs one walk over the records
+	// and saves growing them a dozen times, which at millions of keys
+	// would leave as much garbage as the index itself in the heap, and in
+	// the process's memory until the runtime returns it.
+	entries, keys := 0, 0
+	if err := log.ForEach(func(_, v []byte) error {
+		entries++
+		return eachLogRecord(v, func([]byte) error {
+			keys++
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	x.first = make(map[uint64]uint64, keys)
+	x.arrivals = make(map[uint64]int64, entries)
 	return log.ForEach(func(k, v []byte) error {
 		arrival, seq, err := decodeLogKey(k)
 		if err != nil {
