@@ -69,7 +69,7 @@ func newLedgerExporter(cfg *Config, set exporter.Settings) (*ledgerExporter, err
 }
 
 func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
-	store, err := ledger.Open(e.cfg.Path, e.openOptions...)
+	store, err := ledger.Open(e.cfg.Path, append([]ledger.Option{ledger.WithLogger(e.logger)}, e.openOptions...)...)
 	if err != nil {
 		return fmt.Errorf("usageledger exporter: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"go.uber.org/zap"
 )
 
 var (
@@ -85,9 +86,23 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
 	}
 
-	if err := db.Update(initFormat); err != nil {
+	logger := o.logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	started := time.Now()
+	var upgradedFrom uint32
+	if err := db.Update(func(tx *bolt.Tx) error {
+		var err error
+		upgradedFrom, err = initFormat(tx)
+		return err
+	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
+	}
+	if upgradedFrom != 0 {
+		logger.Info("Upgraded the usage ledger file to the current format",
+			zap.String("path", path), zap.Uint32("from_format", upgradedFrom), zap.Uint32("to_format", formatVersion))
 	}
 	db.NoSync = o.noSync
 
@@ -97,6 +112,8 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		return nil, fmt.Errorf("ledger file %q: dedup log: %w", path, err)
 	}
 	releaseMapped(db)
+	logger.Info("Opened the usage ledger", zap.String("path", path),
+		zap.Int64("dedup_keys", seen.live), zap.Duration("took", time.Since(started)))
 
 	s := &fileStore{
 		path:     path,
@@ -184,8 +201,9 @@ func readBoltMeta(f *os.File, offset int64) (boltMeta, bool) {
 }
 
 // initFormat writes the format version into a new file, upgrades a file of
-// an earlier version, and checks it.
-func initFormat(tx *bolt.Tx) error {
+// an earlier version, and checks it. It returns the version upgraded from,
+// or 0 when the file needed no upgrade.
+func initFormat(tx *bolt.Tx) (upgradedFrom uint32, err error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		empty := true
@@ -194,41 +212,41 @@ func initFormat(tx *bolt.Tx) error {
 			return nil
 		})
 		if !empty {
-			return errors.New("file holds data but no format version; expecting a usage ledger")
+			return 0, errors.New("file holds data but no format version; expecting a usage ledger")
 		}
-		var err error
 		if meta, err = tx.CreateBucket(bucketMeta); err != nil {
-			return err
+			return 0, err
 		}
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
-			return err
+			return 0, err
 		}
 	}
 
 	v := meta.Get(keyFormat)
 	if len(v) != 4 {
-		return fmt.Errorf("format version of %d bytes; expecting 4", len(v))
+		return 0, fmt.Errorf("format version of %d bytes; expecting 4", len(v))
 	}
 	got := binary.BigEndian.Uint32(v)
 	switch {
 	case got == 0 || got > formatVersion:
-		return fmt.Errorf("unknown format version %d; this build reads versions 1 to %d", got, formatVersion)
+		return 0, fmt.Errorf("unknown format version %d; this build reads versions 1 to %d", got, formatVersion)
 	case got < formatVersion:
 		// Each format adds buckets or moves keys; see encoding.go.
 		if err := upgradeSeen(tx); err != nil {
-			return fmt.Errorf("upgrade from format %d: %w", got, err)
+			return 0, fmt.Errorf("upgrade from format %d: %w", got, err)
 		}
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
-			return err
+			return 0, err
 		}
+		upgradedFrom = got
 	}
 
 	for _, name := range [][]byte{bucketRows, bucketConnections, bucketSeenLog, bucketZones} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return upgradedFrom, nil
 }
 
 // upgradeSeen moves the dedup keys of a format 2 or 3 file into seen_log:

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // Option changes how [Open] opens a file.
@@ -19,6 +21,7 @@ type openOptions struct {
 	// fingerprint replaces the dedup index's hash, so that tests can make
 	// keys collide.
 	fingerprint func(key []byte) uint64
+	logger      *zap.Logger
 }
 
 // WithLockTimeout sets how long Open waits for another process to release the
@@ -32,6 +35,12 @@ func WithLockTimeout(d time.Duration) Option {
 // already acknowledged. For measuring what durability costs, not for use.
 func WithoutSync() Option {
 	return func(o *openOptions) { o.noSync = true }
+}
+
+// WithLogger has Open log what opening the file did: an upgrade of its
+// format, and how many dedup keys it read in how long.
+func WithLogger(l *zap.Logger) Option {
+	return func(o *openOptions) { o.logger = l }
 }
 
 // openFiles holds the files this process has open, by absolute path, so

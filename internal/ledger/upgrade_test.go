@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 )
@@ -112,8 +114,17 @@ func TestOpenUpgradesFormat2(t *testing.T) {
 	}))
 	require.NoError(t, db.Close())
 
-	s, err := ledger.Open(path)
+	core, logs := observer.New(zap.InfoLevel)
+	s, err := ledger.Open(path, ledger.WithLogger(zap.New(core)))
 	require.NoError(t, err)
+	upgraded := logs.FilterMessage("Upgraded the usage ledger file to the current format").All()
+	require.Len(t, upgraded, 1)
+	assert.Equal(t, map[string]any{"path": path, "from_format": uint32(2), "to_format": uint32(4)},
+		upgraded[0].ContextMap())
+	opened := logs.FilterMessage("Opened the usage ledger").All()
+	require.Len(t, opened, 1)
+	assert.Equal(t, int64(1), opened[0].ContextMap()["dedup_keys"], "the span key of format 2")
+
 	k := ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
 	b := ledger.NewBatch()
 	b.SetDedup(ledger.Dedup{Arrival: arrival.Add(time.Minute), Window: time.Hour})
@@ -139,6 +150,17 @@ func TestOpenUpgradesFormat2(t *testing.T) {
 		assert.Nil(t, tx.Bucket([]byte("meta")).Get([]byte("seen_count")))
 		return nil
 	}))
+	require.NoError(t, db.Close())
+
+	// Opened again, the file needs no upgrade and holds the three keys.
+	core, logs = observer.New(zap.InfoLevel)
+	s, err = ledger.Open(path, ledger.WithLogger(zap.New(core)))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.Zero(t, logs.FilterMessage("Upgraded the usage ledger file to the current format").Len())
+	opened = logs.FilterMessage("Opened the usage ledger").All()
+	require.Len(t, opened, 1)
+	assert.Equal(t, int64(3), opened[0].ContextMap()["dedup_keys"])
 }
 
 // TestOpenUpgradesFormat3 writes a format 3 file, byte by byte, holding a

@@ -50,7 +50,7 @@ func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) 
 // start opens the ledger, sharing the handle of an exporter of the same
 // collector that names the same path.
 func (r *ledgerReader) start(context.Context, component.Host) error {
-	store, err := ledger.Open(r.cfg.Path)
+	store, err := ledger.Open(r.cfg.Path, ledger.WithLogger(r.logger))
 	if err != nil {
 		return fmt.Errorf("usageledger receiver: %w", err)
 	}
