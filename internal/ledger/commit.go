@@ -139,6 +139,7 @@ func applyGroup(tx *bolt.Tx, index *seenIndex, group []*commitRequest) error {
 		d := b.Dedup()
 		if d.Window > 0 {
 			seen.begin(d)
+			seen.warm(b)
 		}
 		for key, call := range b.Spans() {
 			if d.Window > 0 && !key.IsZero() {

@@ -64,19 +64,30 @@ func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
 
 // find returns the log entry that holds the record key, of fingerprint fp.
 func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error) {
-	first, more, ok := s.index.candidates(fp)
-	if !ok {
-		return 0, false, nil
-	}
-	if found, err = s.holds(first, key); found || err != nil {
-		return first, found, err
-	}
-	for _, seq := range more {
+	p := s.index.candidates(fp)
+	for seq, ok := p.next(); ok; seq, ok = p.next() {
 		if found, err = s.holds(seq, key); found || err != nil {
 			return seq, found, err
 		}
 	}
 	return 0, false, nil
+}
+
+// warm looks the keys of b up ahead of record (see [fpTable.touch]).
+func (s *seenSet) warm(b *Batch) {
+	s.index.warm(func(yield func(key []byte)) {
+		var rec [1 + responseKeySize]byte
+		for i := range b.spans {
+			c := &b.spans[i]
+			if c.key.IsZero() {
+				continue
+			}
+			yield(appendSpanRecord(rec[:0], c.key))
+			if !c.call.Response.IsZero() {
+				yield(appendResponseRecord(rec[:0], c.call.Response))
+			}
+		}
+	})
 }
 
 // check looks the record key up. It reports whether it was recorded within
@@ -165,6 +176,12 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 			break
 		}
 		rest := v
+		s.index.warm(func(yield func(key []byte)) {
+			_ = eachLogRecord(rest[:min(len(rest), int(budget)*(1+responseKeySize))], func(key []byte) error {
+				yield(key)
+				return nil
+			})
+		})
 		for len(rest) > 0 && budget > 0 && (arrival < cutoff || overLimit()) {
 			n, err := logRecordSize(rest[0])
 			if err != nil {
