@@ -66,7 +66,38 @@ func readBudgets(
 	now time.Time,
 	read monthRows,
 ) ([]budgetState, error) {
-	return budget.Read(ctx, store, budgets, cal.Calendar, now, budget.MonthRows{Months: read.months, Rows: read.rows})
+	if budgets.Empty() {
+		return nil, nil
+	}
+	rows := rowsOfBudgets(read.rows, budgets)
+	return budget.Read(ctx, store, budgets, cal.Calendar, now, budget.MonthRows{Months: read.months, Rows: rows})
+}
+
+// rowsOfBudgets returns the rows of the organizations that budgets watch,
+// whole or by connection: the only rows whose cost a budget adds up. A
+// scrape holds the rows of every organization, and a budget of one of them
+// should not cost a sum over all the others.
+func rowsOfBudgets(rows []ledger.Row, budgets *BudgetsConfig) []ledger.Row {
+	orgs := make(map[string]bool)
+	for _, b := range budgets.Organizations {
+		orgs[b.Org] = true
+	}
+	for _, b := range budgets.Connections {
+		orgs[b.Org] = true
+	}
+	var out []ledger.Row
+	watched := false
+	for i := range rows {
+		// The rows of an organization are mostly next to each other: one
+		// lookup for each run of them.
+		if i == 0 || rows[i].Org != rows[i-1].Org {
+			watched = orgs[rows[i].Org]
+		}
+		if watched {
+			out = append(out, rows[i])
+		}
+	}
+	return out
 }
 
 // writeBudgetStates writes the budget gauges of states, the families in

@@ -1,36 +1,41 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 )
 
-// sampleWriter writes the lines of the Prometheus text format to a buffered
-// writer. Each line is built in one byte slice that is reused from line to
-// line, so a scrape of millions of series allocates nothing per sample.
+// sampleWriter writes the lines of the Prometheus text format to w. Lines
+// are built straight into one buffer that goes to w whenever it is nearly
+// full, so a scrape of millions of series allocates nothing per sample and
+// copies each line once before w.
 // Its output is what the VictoriaMetrics/metrics writers produce for the
 // same name and value: `name value` with the value as %d or %g.
 //
 // After a write fails, the writer drops every further line and [flush]
 // returns the error. Not safe for concurrent use.
 type sampleWriter struct {
-	w    *bufio.Writer
-	line []byte
-	err  error
+	w   io.Writer
+	buf []byte
+	err error
 }
 
-// sampleBufferSize is the size of the buffer in front of the response: big
-// enough that a write to the connection carries hundreds of lines.
-const sampleBufferSize = 64 << 10
+// sampleBufferSize is the size of the buffer in front of w: big enough that
+// a write to the connection carries hundreds of lines. It is written out
+// once less than lineRoom is left, so that lines seldom outgrow it; one
+// that does grows the buffer.
+const (
+	sampleBufferSize = 64 << 10
+	lineRoom         = 4 << 10
+)
 
 func newSampleWriter(w io.Writer) *sampleWriter {
-	return &sampleWriter{w: bufio.NewWriterSize(w, sampleBufferSize), line: make([]byte, 0, 512)}
+	return &sampleWriter{w: w, buf: make([]byte, 0, sampleBufferSize)}
 }
 
 // metadata writes the HELP and TYPE lines of a family.
 func (s *sampleWriter) metadata(name, help, typ string) {
-	b := append(s.line[:0], "# HELP "...)
+	b := append(s.buf, "# HELP "...)
 	b = append(b, name...)
 	b = append(b, ' ')
 	b = append(b, help...)
@@ -64,28 +69,34 @@ func (s *sampleWriter) float(name, labels string, v float64) {
 // series starts a sample line: the name, the labels in braces and the space
 // before the value.
 func (s *sampleWriter) series(name, labels, extra string) []byte {
-	b := append(s.line[:0], name...)
+	b := append(s.buf, name...)
 	b = append(b, '{')
 	b = append(b, labels...)
 	b = append(b, extra...)
 	return append(b, "} "...)
 }
 
-// end ends the line in b and writes it.
+// end ends the line at the end of b, which is the buffer with the line
+// appended, and writes the buffer out when it is nearly full.
 func (s *sampleWriter) end(b []byte) {
-	b = append(b, '\n')
-	s.line = b
-	if s.err != nil {
-		return
+	s.buf = append(b, '\n')
+	if len(s.buf) > cap(s.buf)-lineRoom {
+		s.write()
 	}
-	_, s.err = s.w.Write(b)
+}
+
+// write writes out the buffer, unless a write failed before.
+func (s *sampleWriter) write() {
+	if s.err == nil {
+		_, s.err = s.w.Write(s.buf)
+	}
+	s.buf = s.buf[:0]
 }
 
 // flush writes what is buffered and returns the first error of any write.
 func (s *sampleWriter) flush() error {
-	if s.err != nil {
-		return s.err
+	if len(s.buf) > 0 {
+		s.write()
 	}
-	s.err = s.w.Flush()
 	return s.err
 }

@@ -84,6 +84,13 @@ func encodeRowKey(k Key) ([]byte, error) {
 }
 
 func decodeRowKey(b []byte) (Key, error) {
+	return decodeRowKeyIn(b, string(b))
+}
+
+// decodeRowKeyIn is decodeRowKey with the fields cut from s, which holds the
+// bytes of b, instead of copied: a reader that copies many keys into one
+// buffer pays one allocation for all of them.
+func decodeRowKeyIn(b []byte, s string) (Key, error) {
 	if len(b) < len(monthLayout) {
 		return Key{}, fmt.Errorf("row key of %d bytes: %w", len(b), errCorrupt)
 	}
@@ -95,9 +102,6 @@ func decodeRowKey(b []byte) (Key, error) {
 	if !ok {
 		return Key{}, fmt.Errorf("row key connection: %w", errCorrupt)
 	}
-	// One string holds the whole key and the fields are parts of it, so that
-	// reading a month of rows costs one allocation per row.
-	s := string(b)
 	return Key{
 		Month:      s[:len(monthLayout)],
 		Org:        s[orgStart:orgEnd],
@@ -113,11 +117,17 @@ func encodeConnectionKey(id ConnectionID) []byte {
 }
 
 func decodeConnectionKey(b []byte) (ConnectionID, error) {
-	org, rest, ok := readString(b)
+	return decodeConnectionKeyIn(b, string(b))
+}
+
+// decodeConnectionKeyIn is decodeConnectionKey with the names cut from s,
+// which holds the bytes of b.
+func decodeConnectionKeyIn(b []byte, s string) (ConnectionID, error) {
+	start, end, ok := stringAt(b, 0)
 	if !ok {
 		return ConnectionID{}, fmt.Errorf("connection key organization: %w", errCorrupt)
 	}
-	return ConnectionID{Org: org, Connection: string(rest)}, nil
+	return ConnectionID{Org: s[start:end], Connection: s[end:]}, nil
 }
 
 func encodeCounters(c Counters) []byte {
@@ -168,6 +178,13 @@ func encodeConnectionInfo(info ConnectionInfo) []byte {
 }
 
 func decodeConnectionInfo(b []byte) (ConnectionInfo, error) {
+	return decodeConnectionInfoIn(b, func(labels []byte) string { return string(labels) })
+}
+
+// decodeConnectionInfoIn is decodeConnectionInfo with the team and the cost
+// center cut from the string that text returns for the record's labels: the
+// team's length, the team and the cost center, the end of the record.
+func decodeConnectionInfoIn(b []byte, text func(labels []byte) string) (ConnectionInfo, error) {
 	var times int
 	switch {
 	case len(b) >= 1+8 && b[0] == 1:
@@ -183,11 +200,13 @@ func decodeConnectionInfo(b []byte) (ConnectionInfo, error) {
 		info.TeamSeen = int64(binary.BigEndian.Uint64(b[9:]))
 		info.CostCenterSeen = int64(binary.BigEndian.Uint64(b[17:]))
 	}
-	team, rest, ok := readString(b[1+8*times:])
+	labels := b[1+8*times:]
+	start, end, ok := stringAt(labels, 0)
 	if !ok {
 		return ConnectionInfo{}, fmt.Errorf("connection record team: %w", errCorrupt)
 	}
-	info.Team, info.CostCenter = team, string(rest)
+	s := text(labels)
+	info.Team, info.CostCenter = s[start:end], s[end:]
 	if times == 1 {
 		// A version 1 record kept the labels of the latest call.
 		info = CallInfo(info.Team, info.CostCenter, info.LastSeen)
@@ -208,16 +227,6 @@ func decodeArrivalKey(b []byte) (int64, []byte, error) {
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
-}
-
-// readString reads a uvarint-prefixed string from b and returns the bytes
-// after it.
-func readString(b []byte) (string, []byte, bool) {
-	start, end, ok := stringAt(b, 0)
-	if !ok {
-		return "", nil, false
-	}
-	return string(b[start:end]), b[end:], true
 }
 
 // stringAt reads the uvarint length at b[at:] and returns where the string

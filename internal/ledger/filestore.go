@@ -307,27 +307,34 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var prefixes [][]byte
+	for i, month := range months {
+		if err := ValidateMonth(month); err != nil {
+			return nil, s.wrap("read rows", err)
+		}
+		if !slices.Contains(months[:i], month) {
+			prefixes = append(prefixes, []byte(month))
+		}
+	}
 	var out []Row
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRows).Cursor()
-		for i, month := range months {
-			if err := ValidateMonth(month); err != nil {
-				return err
-			}
-			if slices.Contains(months[:i], month) {
-				continue
-			}
-			prefix := []byte(month)
-			// Counting the month's keys first, which reads no values, lets
-			// the rows go into one allocation of the right size instead of
-			// a slice doubled and copied a dozen times.
-			n := 0
+		// Counting the keys and their bytes first, which reads no values,
+		// lets the rows go into one allocation of the right size instead
+		// of a slice doubled and copied a dozen times, and the strings of
+		// all their keys into one more.
+		n, size := 0, 0
+		for _, prefix := range prefixes {
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 				n++
+				size += len(k)
 			}
-			out = slices.Grow(out, n)
+		}
+		out = slices.Grow(out, n)
+		keys := stringBlocks{size: size}
+		for _, prefix := range prefixes {
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				key, err := decodeRowKey(k)
+				key, err := decodeRowKeyIn(k, keys.copy(k))
 				if err != nil {
 					return err
 				}
@@ -340,6 +347,8 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 		}
 		return nil
 	})
+	// The rows own copies of their keys, so the pages can go.
+	releaseMapped(s.db)
 	return out, s.wrap("read rows", err)
 }
 
@@ -362,6 +371,7 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 			return nil
 		})
 	})
+	releaseMapped(s.db)
 	return out, s.wrap("read connections", err)
 }
 
@@ -372,10 +382,7 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		keys[i] = encodeConnectionKey(id)
-	}
+	keys := connectionKeys(ids)
 	slices.SortFunc(keys, bytes.Compare)
 	keys = slices.CompactFunc(keys, bytes.Equal)
 
@@ -383,24 +390,85 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 	err := s.db.View(func(tx *bolt.Tx) error {
 		// One cursor for all: Bucket.Get would allocate a cursor per key.
 		c := tx.Bucket(bucketConnections).Cursor()
+		names := stringBlocks{size: namesBlockSize}
+		var found, v []byte
 		for _, k := range keys {
-			found, v := c.Seek(k)
-			if !bytes.Equal(found, k) {
+			if found, v = seekAfter(c, found, v, k); !bytes.Equal(found, k) {
 				continue
 			}
-			id, err := decodeConnectionKey(k)
+			conn, err := decodeConnectionIn(k, v, &names)
 			if err != nil {
 				return err
 			}
-			info, err := decodeConnectionInfo(v)
-			if err != nil {
-				return fmt.Errorf("connection %+v: %w", id, err)
-			}
-			out = append(out, Connection{ConnectionID: id, ConnectionInfo: info})
+			out = append(out, conn)
 		}
 		return nil
 	})
 	return out, s.wrap("read connections", err)
+}
+
+// namesBlockSize is the size of the blocks the names of connections are
+// copied into: a few thousand connections each.
+const namesBlockSize = 64 << 10
+
+// connectionKeys returns the keys of ids, encoded as encodeConnectionKey
+// does, all in one buffer.
+func connectionKeys(ids []ConnectionID) [][]byte {
+	size := 0
+	for _, id := range ids {
+		size += uvarintLen(uint64(len(id.Org))) + len(id.Org) + len(id.Connection)
+	}
+	buf := make([]byte, 0, size)
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		start := len(buf)
+		buf = appendString(buf, id.Org)
+		buf = append(buf, id.Connection...)
+		keys[i] = buf[start:len(buf):len(buf)]
+	}
+	return keys
+}
+
+// nearKeys is how many keys seekAfter steps over before it seeks instead.
+const nearKeys = 4
+
+// seekAfter moves c to the first key at or after k and returns it with its
+// value, as c.Seek(k) does. at and v are the key and value c is at: nil
+// before the first move, and otherwise what seekAfter returned for a key
+// before k. When the key sought is a few keys ahead, as when most keys of a
+// range are sought, stepping to it is cheaper than a seek, which descends
+// the tree from its root.
+func seekAfter(c *bolt.Cursor, at, v, k []byte) ([]byte, []byte) {
+	if at == nil {
+		return c.Seek(k)
+	}
+	for range nearKeys {
+		if bytes.Compare(at, k) >= 0 {
+			return at, v
+		}
+		if at, v = c.Next(); at == nil {
+			return nil, nil
+		}
+	}
+	if bytes.Compare(at, k) >= 0 {
+		return at, v
+	}
+	return c.Seek(k)
+}
+
+// decodeConnectionIn decodes the connection of key k and record v, with its
+// names and labels copied into names.
+func decodeConnectionIn(k, v []byte, names *stringBlocks) (Connection, error) {
+	text := names.copy(k)
+	id, err := decodeConnectionKeyIn(k, text)
+	if err != nil {
+		return Connection{}, err
+	}
+	info, err := decodeConnectionInfoIn(v, func(labels []byte) string { return names.copy(labels) })
+	if err != nil {
+		return Connection{}, fmt.Errorf("connection %+v: %w", id, err)
+	}
+	return Connection{ConnectionID: id, ConnectionInfo: info}, nil
 }
 
 func (s *fileStore) zones(ctx context.Context, months []string) (map[OrgMonth]string, error) {

@@ -11,7 +11,8 @@ import (
 
 // releaseMapped tells the kernel that the process no longer needs the pages
 // of the ledger file it has mapped, after a read that walked many of them:
-// rebuilding the dedup index at open, or a month of rows. bbolt reads the
+// rebuilding the dedup index at open, the months of rows of a scrape, every
+// connection. bbolt reads the
 // file through a memory map, so every page such a read touches stays in
 // the process's resident memory, and the kernel maps the cached pages
 // around each one touched as well (fault-around), which for a file of

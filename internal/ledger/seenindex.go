@@ -31,8 +31,8 @@ import (
 // goes and notes how to undo each change; if the transaction fails the
 // changes are undone, so the index always matches the file.
 type seenIndex struct {
-	seed maphash.Seed
-	hash func(key []byte) uint64 // replaces maphash when set
+	seed  maphash.Seed
+	hash  func(key []byte) uint64 // replaces maphash when set
 	table *fpTable
 	// arrivals holds the arrival, in unix nanoseconds, of every log entry.
 	arrivals map[uint64]int64
