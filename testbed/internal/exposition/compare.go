@@ -3,14 +3,11 @@ package exposition
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 
 	"github.com/usageledger/usageledger/testbed/internal/load"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // costSlack is how far, in picodollars, a cost read from the exposition may
 // be from the exact ledger amount want: the exposition is a float64 view of

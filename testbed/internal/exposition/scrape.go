@@ -3,6 +3,8 @@
 package exposition // import "github.com/usageledger/usageledger/testbed/internal/exposition"
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"math"
@@ -19,36 +21,96 @@ import (
 // Scrape is one parsed read of a /metrics endpoint.
 type Scrape struct {
 	Families map[string]*dto.MetricFamily
-	Bytes    int
-	// Took is the time from sending the request to having read the whole
-	// body; parsing is not included.
+	// Bytes is the size of the text, Sent the size of the body as the
+	// endpoint sent it (compressed or not).
+	Bytes, Sent int
+	// Took is the time from sending the request to having received the
+	// whole body as sent (see [Fetch]); decompressing and parsing come
+	// after it.
 	Took time.Duration
 }
 
 // Get reads and parses url. A body that does not parse as Prometheus text
 // is an error.
 func Get(url string, timeout time.Duration) (Scrape, error) {
-	client := http.Client{Timeout: timeout}
-	start := time.Now()
-	resp, err := client.Get(url)
+	f, err := Fetch(url, timeout)
 	if err != nil {
-		return Scrape{}, fmt.Errorf("exposition: %w", err)
+		return Scrape{}, err
+	}
+	body, err := f.Text()
+	if err != nil {
+		return Scrape{}, fmt.Errorf("exposition: %s: %w", url, err)
+	}
+	s, err := Parse(body)
+	if err != nil {
+		return Scrape{}, fmt.Errorf("exposition: %s: %w", url, err)
+	}
+	s.Sent, s.Took = len(f.Body), f.Took
+	return s, nil
+}
+
+// Parse reads the Prometheus text of one scrape.
+func Parse(text []byte) (Scrape, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(text))
+	if err != nil {
+		return Scrape{}, fmt.Errorf("not valid Prometheus text: %w", err)
+	}
+	return Scrape{Families: families, Bytes: len(text)}, nil
+}
+
+// Fetched is a body read from a /metrics endpoint as it was sent.
+type Fetched struct {
+	Body    []byte
+	Gzipped bool
+	// Took is the time from sending the request to having received the
+	// whole body.
+	Took time.Duration
+}
+
+// Fetch reads url, asking for a gzip-compressed body as Prometheus does,
+// and keeps the body as sent: the time is the endpoint's, not that of
+// decompressing or parsing the text.
+func Fetch(url string, timeout time.Duration) (Fetched, error) {
+	client := http.Client{Timeout: timeout}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return Fetched{}, fmt.Errorf("exposition: %w", err)
+	}
+	// Set by hand, the header keeps the transport from decompressing the
+	// body while it is read.
+	req.Header.Set("Accept-Encoding", "gzip")
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return Fetched{}, fmt.Errorf("exposition: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	took := time.Since(start)
 	if err != nil {
-		return Scrape{}, fmt.Errorf("exposition: reading %s: %w", url, err)
+		return Fetched{}, fmt.Errorf("exposition: reading %s: %w", url, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Scrape{}, fmt.Errorf("exposition: %s answered %s", url, resp.Status)
+		return Fetched{}, fmt.Errorf("exposition: %s answered %s", url, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(bytesReader(body))
+	return Fetched{Body: body, Gzipped: resp.Header.Get("Content-Encoding") == "gzip", Took: took}, nil
+}
+
+// Text returns the body decompressed.
+func (f Fetched) Text() ([]byte, error) {
+	if !f.Gzipped {
+		return f.Body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(f.Body))
 	if err != nil {
-		return Scrape{}, fmt.Errorf("exposition: %s is not valid Prometheus text: %w", url, err)
+		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	return Scrape{Families: families, Bytes: len(body), Took: took}, nil
+	text, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return text, nil
 }
 
 // Series counts the samples of the families whose name starts with prefix.

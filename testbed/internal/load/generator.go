@@ -44,8 +44,9 @@ type Mix struct {
 }
 
 // Sweep visits Connections connections once per month over Months calendar
-// months ending with the month of Mix.End, one call each: connection i is
-// agent i%Agents of organization i/Agents calling model i%len(Models).
+// months ending with the month of Mix.End, one call each, the oldest month
+// first, as a ledger fills month after month: connection i is agent
+// i%Agents of organization i/Agents calling model i%len(Models).
 type Sweep struct {
 	Connections int
 	Months      int
@@ -457,36 +458,36 @@ func (g *Generator) randomRequest(r *rand.Rand) *request {
 
 // sweepRequest builds the next request of a sweep, or returns nil when the
 // sweep is done. Each resource is one connection with one current-names
-// call per month.
+// call.
 func (g *Generator) sweepRequest(r *rand.Rand, s *Sweep, cursor *atomic.Int64) *request {
 	m := g.mix
-	perRequest := max(1, m.SpansPerRequest/s.Months)
-	last := cursor.Add(int64(perRequest))
-	first := last - int64(perRequest)
-	if first >= int64(s.Connections) {
+	total := int64(s.Connections) * int64(s.Months)
+	perRequest := int64(max(1, m.SpansPerRequest))
+	last := cursor.Add(perRequest)
+	first := last - perRequest
+	if first >= total {
 		return nil
 	}
-	last = min(last, int64(s.Connections))
+	last = min(last, total)
 	req := &request{td: ptrace.NewTraces()}
 	endMonth := time.Date(m.End.Year(), m.End.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := first; i < last; i++ {
-		org := fmt.Sprintf("org-%03d", int(i)/m.Agents)
-		agent := fmt.Sprintf("agent-%04d", int(i)%m.Agents)
-		model := m.Models[int(i)%len(m.Models)]
+	for j := first; j < last; j++ {
+		back := s.Months - 1 - int(j/int64(s.Connections))
+		i := int(j % int64(s.Connections))
+		org := fmt.Sprintf("org-%03d", i/m.Agents)
+		agent := fmt.Sprintf("agent-%04d", i%m.Agents)
+		model := m.Models[i%len(m.Models)]
 		rs := req.td.ResourceSpans().AppendEmpty()
 		fillResource(rs.Resource(), org, agent)
-		spans := rs.ScopeSpans().AppendEmpty().Spans()
-		for back := range s.Months {
-			month := endMonth.AddDate(0, -back, 0)
-			end := month.Add(36 * time.Hour) // the 2nd of the month, 12:00 UTC
-			if back == 0 {
-				end = m.End
-			}
-			c := fillSpan(spans.AppendEmpty(), r, ShapeCurrent, model, end)
-			c.key = Key{Org: org, Connection: agent + "/" + model.Provider, Model: model.Name,
-				Month: end.UTC().Format("2006-01")}
-			req.calls = append(req.calls, c)
+		month := endMonth.AddDate(0, -back, 0)
+		end := month.Add(36 * time.Hour) // the 2nd of the month, 12:00 UTC
+		if back == 0 {
+			end = m.End
 		}
+		c := fillSpan(rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty(), r, ShapeCurrent, model, end)
+		c.key = Key{Org: org, Connection: agent + "/" + model.Provider, Model: model.Name,
+			Month: end.UTC().Format("2006-01")}
+		req.calls = append(req.calls, c)
 	}
 	req.delta = make([]Counters, len(req.calls))
 	return req
