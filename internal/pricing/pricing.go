@@ -126,6 +126,11 @@ type Table struct {
 // matches nothing is reported false, never priced as a similar model. It also
 // reports false when t is before the model's first price. Lookup does not
 // allocate when model is in lower case.
+//
+// Prices change only at whole seconds (a price takes effect at midnight UTC
+// of its date, and a daily window starts and ends at a whole second), so a
+// lookup gives the same answer for every instant of one second, which
+// callers may rely on to reuse an answer.
 func (t *Table) Lookup(provider, model string, when time.Time) (Price, bool) {
 	m := t.resolve(provider, model)
 	if m == nil {

@@ -58,8 +58,12 @@ type batch struct {
 
 	// attrs holds the attributes of the call being derived.
 	attrs spanAttrs
-	// provider remembers the provider name normalized last.
+	// provider remembers the provider name normalized last, prices the
+	// last prices looked up.
 	provider providerMemo
+	prices   priceMemo
+	// logCalls says each counted call is logged at debug level.
+	logCalls bool
 }
 
 var batchPool = sync.Pool{New: func() any { return &batch{} }}
@@ -81,6 +85,8 @@ func (b *batch) release() {
 	b.identities = b.identities[:0]
 	b.attrs = spanAttrs{}
 	b.provider = providerMemo{}
+	b.prices = priceMemo{}
+	b.logCalls = false
 	batchPool.Put(b)
 }
 

@@ -113,6 +113,13 @@ func spanCostPolicy(policy pricing.SpanCostPolicy) pricing.SpanCostPolicy {
 // is from it (costCompared). A span cost that is not a finite amount from 0
 // to about 9.2 million USD is ignored and marks the usage malformed.
 func (c *call) reconcile(policy pricing.SpanCostPolicy, computed int64, priced bool) {
+	if !c.hasReportedCost {
+		// Nothing to reconcile: the call is charged what it computed to,
+		// as pricing.Reconcile says of a span reporting no cost.
+		c.costPicoUSD, c.priced, c.unpriced = computed, priced, !priced
+		c.costFromSpan, c.costCompared, c.costDiffPicoUSD = false, false, 0
+		return
+	}
 	r := pricing.Reconcile(policy, computed, priced, c.reportedUSD, c.hasReportedCost)
 	c.costPicoUSD, c.priced = r.PicoUSD, r.Priced
 	c.unpriced = !r.Priced

@@ -73,10 +73,17 @@ type spanRef struct {
 	span     ptrace.Span
 }
 
+// decidesOutcomes reports whether there is an outcome condition. Without
+// one, the usual configuration, a call's outcome comes from its span alone
+// and no transform context is made for it.
+func (c *conditions) decidesOutcomes() bool {
+	return c.rateLimited != nil || c.blocked != nil
+}
+
 // evalOutcome reports whether a rate_limited condition matches the call
 // and, if none does, whether a blocked condition does.
-func (c conditions) evalOutcome(ctx context.Context, ref spanRef) (rateLimited, blocked bool) {
-	if c.rateLimited == nil && c.blocked == nil {
+func (c *conditions) evalOutcome(ctx context.Context, ref *spanRef) (rateLimited, blocked bool) {
+	if !c.decidesOutcomes() {
 		return false, false
 	}
 	tCtx := ottlspan.NewTransformContext(ref.resource, ref.scope, ref.span)
@@ -94,11 +101,18 @@ func (c conditions) evalOutcome(ctx context.Context, ref spanRef) (rateLimited, 
 	return false, false
 }
 
-// evalEstimated reports whether a usage_estimated condition matches.
-func (c conditions) evalEstimated(ctx context.Context, ref spanRef) bool {
+// evalEstimated reports whether a usage_estimated condition matches. It is
+// inlined: without a condition it costs a comparison, and the transform
+// context is made only when there is one to evaluate.
+func (c *conditions) evalEstimated(ctx context.Context, ref *spanRef) bool {
 	if c.usageEstimated == nil {
 		return false
 	}
+	return c.evalEstimatedOn(ctx, ref)
+}
+
+// evalEstimatedOn evaluates the usage_estimated conditions, at least one.
+func (c *conditions) evalEstimatedOn(ctx context.Context, ref *spanRef) bool {
 	tCtx := ottlspan.NewTransformContext(ref.resource, ref.scope, ref.span)
 	defer tCtx.Close()
 	ok, _ := c.usageEstimated.Eval(ctx, tCtx)

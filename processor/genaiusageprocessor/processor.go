@@ -115,6 +115,8 @@ func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	}
 	defer b.release()
 	b.link()
+	// The level is looked up once per request rather than once per call.
+	b.logCalls = p.logger.Core().Enabled(zap.DebugLevel)
 
 	var counts batchCounts
 	for i := range b.calls {
@@ -221,7 +223,7 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	if c.costCompared && c.costDiffPicoUSD != 0 {
 		counts.costDiffers++
 	}
-	if p.logger.Core().Enabled(zap.DebugLevel) {
+	if b.logCalls {
 		p.logger.Debug("Counted GenAI call",
 			zap.String("org", c.org),
 			zap.String("connection", c.connection),
@@ -275,7 +277,7 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, 
 		c.kind != usage.CallMCP
 	c.usageEstimated = c.hasUsage &&
 		(a.knownEstimate(scope, c.provider, c.model) ||
-			p.conditions.evalEstimated(ctx, cand.spanRef))
+			p.conditions.evalEstimated(ctx, &cand.spanRef))
 	c.adjustedCount = adjustedCount(span.TraceState().AsRaw())
 
 	c.target = a.targetOf(c.kind, c.provider)
@@ -289,7 +291,7 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, 
 	if !cand.responseRead {
 		c.responseID = a.responseID()
 	}
-	p.price(c, endTime(span))
+	p.price(c, &b.prices, endTime(span))
 	if c.model == "" {
 		c.model = unknownValue
 	}
@@ -304,11 +306,13 @@ func (p *usageProcessor) outcome(
 	a *spanAttrs,
 	outputTokens int64,
 ) usage.Outcome {
-	switch rateLimited, blocked := p.conditions.evalOutcome(ctx, cand.spanRef); {
-	case rateLimited:
-		return usage.OutcomeRateLimited
-	case blocked:
-		return usage.OutcomeBlocked
+	if p.conditions.decidesOutcomes() {
+		switch rateLimited, blocked := p.conditions.evalOutcome(ctx, &cand.spanRef); {
+		case rateLimited:
+			return usage.OutcomeRateLimited
+		case blocked:
+			return usage.OutcomeBlocked
+		}
 	}
 	if cand.blocked {
 		return usage.OutcomeBlocked
@@ -323,7 +327,7 @@ func (p *usageProcessor) outcome(
 // guessed. A cost too large for the ledger marks the usage malformed and
 // leaves the call unpriced. The cost the span itself reports is then
 // charged or compared as pricing::span_cost says.
-func (p *usageProcessor) price(c *call, at time.Time) {
+func (p *usageProcessor) price(c *call, memo *priceMemo, at time.Time) {
 	priceProvider, priceModel := c.provider, c.model
 	switch c.kind {
 	case usage.CallTool, usage.CallMCP:
@@ -331,7 +335,7 @@ func (p *usageProcessor) price(c *call, at time.Time) {
 		// provider "tool" or "mcp", model the tool's name or the server.
 		priceProvider, priceModel, _ = strings.Cut(c.target, ":")
 	}
-	price, found := p.prices.LookupServiceTier(priceProvider, priceModel, c.serviceTier, at)
+	price, found := memo.lookup(p.prices, priceProvider, priceModel, c.serviceTier, at)
 	if found && c.kind != usage.CallTool && c.kind != usage.CallMCP {
 		c.model = price.Model
 	}

@@ -1,6 +1,11 @@
 package genaiusageprocessor // import "github.com/usageledger/usageledger/processor/genaiusageprocessor"
 
 import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -202,8 +207,16 @@ func newKeyIndex() *keyIndex {
 		k.name, k.usage, k.isUsage = name, u, true
 		byName[name] = k
 	}
+	// The names are placed in a fixed order, so that the table, and the
+	// probes each name takes, are the same in every run: the standard names
+	// (and the other names of rank 0) first, so that the names most spans
+	// carry are the likeliest to be found at their first place.
+	names := slices.SortedFunc(maps.Keys(byName), func(x, y string) int {
+		return cmp.Or(cmp.Compare(byName[x].usage.rank, byName[y].usage.rank), strings.Compare(x, y))
+	})
 	ix := &keyIndex{}
-	for name, k := range byName {
+	for _, name := range names {
+		k := byName[name]
 		if len(name) < minIndexedKeyLen {
 			panic("genaiusage: attribute name too short to index: " + name)
 		}
@@ -277,14 +290,17 @@ func (a *spanAttrs) read(attrs pcommon.Map, ids *identityKeys) {
 // write.
 func (a *spanAttrs) addUsage(name usageName, v pcommon.Value) {
 	t := &a.usage
+	// parseCount returns an int as it is, a count or not, which is what a
+	// standard name holds: the int is not read again for it.
+	n, ok := parseCount(v)
+	isInt := v.Type() == pcommon.ValueTypeInt
 	if name.rank == 0 && name.q < qTotal && !t.held[name.q].present {
-		h := heldCount{present: true, isInt: v.Type() == pcommon.ValueTypeInt}
-		if h.isInt {
-			h.n = v.Int()
+		h := heldCount{present: true, isInt: isInt}
+		if isInt {
+			h.n = n
 		}
 		t.held[name.q] = h
 	}
-	n, ok := parseCount(v)
 	if !ok {
 		a.usageMalformed = true
 		return
