@@ -62,15 +62,27 @@ func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
 	return logEntryHolds(s.log, s.index.arrivals[seq], seq, key)
 }
 
-// find returns the log entry that holds the record key, of fingerprint fp.
+// find returns the latest log entry that holds the record key, of
+// fingerprint fp. A key can be in more than one entry: one recorded again
+// after its window replaces its old record in the index, but the old entry
+// stays in the log until trim reaches it, and where another key of that
+// entry shares the fingerprint, the entry is still a candidate. The latest
+// entry holds the record that counts.
 func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error) {
 	p := s.index.candidates(fp)
-	for seq, ok := p.next(); ok; seq, ok = p.next() {
-		if found, err = s.holds(seq, key); found || err != nil {
-			return seq, found, err
+	for cand, ok := p.next(); ok; cand, ok = p.next() {
+		if found && cand <= seq {
+			continue
+		}
+		holds, err := s.holds(cand, key)
+		if err != nil {
+			return 0, false, err
+		}
+		if holds {
+			seq, found = cand, true
 		}
 	}
-	return 0, false, nil
+	return seq, found, nil
 }
 
 // warm looks the keys of b up ahead of record (see [fpTable.touch]).
@@ -176,6 +188,8 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 			break
 		}
 		rest := v
+		// The records trim may drop from this entry: at most budget, each
+		// at most a response record long.
 		s.index.warm(func(yield func(key []byte)) {
 			_ = eachLogRecord(rest[:min(len(rest), int(budget)*(1+responseKeySize))], func(key []byte) error {
 				yield(key)

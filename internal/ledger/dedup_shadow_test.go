@@ -1,0 +1,67 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestRecordedAgainAfterItsWindow has two keys A and B of one log entry
+// share a fingerprint. A is recorded again after its window while trim is
+// still behind, so the old entry, holding A's stale copy, stays in the log
+// and in the index (for B). A third call of A, one second after its second
+// record, is a duplicate, before and after the file is opened again.
+func TestRecordedAgainAfterItsWindow(t *testing.T) {
+	spanA := SpanKey{Trace: [16]byte{0xAA}, Span: [8]byte{7: 1}}
+	spanB := SpanKey{Trace: [16]byte{0xBB}, Span: [8]byte{7: 2}}
+	recA, recB := appendSpanRecord(nil, spanA), appendSpanRecord(nil, spanB)
+	seed := maphash.MakeSeed()
+	opts := openOptions{lockTimeout: time.Second, noSync: true,
+		fingerprint: func(key []byte) uint64 {
+			if bytes.Equal(key, recA) || bytes.Equal(key, recB) {
+				return 7
+			}
+			return maphash.Bytes(seed, key)
+		}}
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := openFileStore(path, opts)
+	require.NoError(t, err)
+
+	const window = 300 * time.Second
+	t0 := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	row := Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	commit := func(at time.Time, keys ...SpanKey) CommitResult {
+		b := NewBatch()
+		b.SetDedup(Dedup{Arrival: at, Window: window})
+		for _, k := range keys {
+			b.AddSpan(k, SpanCall{Key: row, Counters: Counters{Requests: 1}})
+		}
+		res, err := s.commit(context.Background(), b)
+		require.NoError(t, err)
+		return res
+	}
+	// More old keys than one commit's trim removes (minTrim), so that the
+	// entry of A and B is still in the log when A comes back.
+	var backlog []SpanKey
+	for i := range 3 * minTrim {
+		backlog = append(backlog, SpanKey{Trace: [16]byte{1, byte(i), byte(i >> 8)}, Span: [8]byte{7: 9}})
+	}
+	commit(t0, backlog...)
+	commit(t0.Add(time.Second), spanA, spanB)
+	r := commit(t0.Add(400*time.Second), spanA)
+	require.Equal(t, int64(1), r.Counted, "A's first record is older than the window: counted again")
+	r = commit(t0.Add(401*time.Second), spanA)
+	require.Equal(t, int64(1), r.Duplicates, "A was recorded a second ago: %+v", r)
+
+	require.NoError(t, s.close())
+	s, err = openFileStore(path, opts)
+	require.NoError(t, err)
+	defer s.close()
+	r = commit(t0.Add(402*time.Second), spanA)
+	require.Equal(t, int64(1), r.Duplicates, "after the file is opened again: %+v", r)
+}
