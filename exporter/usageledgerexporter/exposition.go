@@ -231,9 +231,11 @@ func groupRows(rows []ledger.Row) (exposedSeries, []ledger.ConnectionID) {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	// A ledger hands its rows out in a few sorted runs, one or two per
-	// month, which sortRuns merges in a few passes; sorting the indices
-	// moves 4 bytes at a time instead of a whole row.
+	// A ledger hands its rows out in sorted runs: its keys order names by
+	// length first, so a month is one run where names are as long as each
+	// other (zero-padded numbers, say) and a few more otherwise; sortRuns
+	// merges the runs in a few passes. Sorting the indices moves 4 bytes
+	// at a time instead of a whole row.
 	sortRuns(order, func(i, j int32) int { return compareKeys(&rows[i].Key, &rows[j].Key) })
 	if renamed != nil {
 		renamed = renumber(renamed, order)
@@ -325,9 +327,10 @@ func renumber(renamed map[int32]ledger.ConnectionID, order []int32) map[int32]le
 	return out
 }
 
-// escapeKeys escapes the label values of the keys of rows in place, and
-// returns the connection names in the ledger of the rows whose connection
-// names that changed, by row; nil when none did, as for most ledgers.
+// escapeKeys escapes the label values of the keys of rows in place. For
+// each row whose organization or connection name escaping changed, it
+// returns the name as the ledger has it, by row index; nil when escaping
+// changed none, as for most ledgers.
 func escapeKeys(rows []ledger.Row) map[int32]ledger.ConnectionID {
 	var renamed map[int32]ledger.ConnectionID
 	for i := range rows {

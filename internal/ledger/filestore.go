@@ -69,10 +69,12 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if err := checkLength(path); err != nil {
 		return nil, err
 	}
+	started := time.Now()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: o.lockTimeout,
-		// The free page list is written with every commit, which costs a
-		// page or two, so that opening the file reads that list. Without
+		// The free page list is written with every commit, 8 bytes per
+		// free page (a page or two while commits reuse what trims free),
+		// so that opening the file reads that list. Without
 		// it bbolt rebuilds the list by walking every page of the file,
 		// which makes opening a ledger of years take seconds and leaves
 		// the whole file resident in memory. A file written without the
@@ -90,7 +92,6 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	started := time.Now()
 	var upgradedFrom uint32
 	if err := db.Update(func(tx *bolt.Tx) error {
 		var err error
@@ -303,6 +304,10 @@ func upgradeSeen(tx *bolt.Tx) error {
 	return tx.Bucket(bucketMeta).Delete(keySeenCountV3)
 }
 
+// releaseEvery is how many rows a read walks between releases of the
+// file's pages it has mapped (see releaseMapped): a few megabytes of pages.
+const releaseEvery = 8192
+
 func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -328,6 +333,9 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 				n++
 				size += len(k)
+				if n%releaseEvery == 0 {
+					releaseMappedIn(tx)
+				}
 			}
 		}
 		out = slices.Grow(out, n)
@@ -343,6 +351,9 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 					return fmt.Errorf("row %+v: %w", key, err)
 				}
 				out = append(out, Row{Key: key, Counters: counters})
+				if len(out)%releaseEvery == 0 {
+					releaseMappedIn(tx)
+				}
 			}
 		}
 		return nil
@@ -404,6 +415,7 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 		}
 		return nil
 	})
+	releaseMapped(s.db)
 	return out, s.wrap("read connections", err)
 }
 

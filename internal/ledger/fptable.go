@@ -1,5 +1,7 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
+import "math/bits"
+
 // fpTable is the table of the dedup index: it maps 64-bit fingerprints to
 // the sequence numbers of the log entries holding their keys, a
 // fingerprint to several when keys share it.
@@ -14,7 +16,9 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 // The table is split by the top bits of the fingerprint into shards that
 // grow one at a time, so growing never copies more than one shard: at
 // millions of keys, the table never holds two copies of itself. A shard
-// grows past three quarters full and never shrinks.
+// of any size maps a fingerprint to its first slot by multiplying, not
+// masking, so that it can grow by half: a shard grows past three quarters
+// full to half full, and never shrinks, so a key takes 21 to 32 bytes.
 type fpTable struct {
 	shards [fpShards]fpShard
 }
@@ -27,7 +31,7 @@ const (
 )
 
 type fpShard struct {
-	slots []fpSlot // nil, or a power of two long
+	slots []fpSlot
 	used  int
 }
 
@@ -50,15 +54,20 @@ func newFPTable(keys int) *fpTable {
 	if keys <= 0 {
 		return t
 	}
-	perShard := keys/fpShards + 1
-	size := fpMinSlots
-	for size*3 < perShard*4 {
-		size *= 2
-	}
+	// Five eighths full: room for the keys to be spread unevenly over the
+	// shards, and for some to be added, before a shard grows.
+	size := max(fpMinSlots, (keys/fpShards+1)*8/5)
 	for i := range t.shards {
 		t.shards[i].slots = make([]fpSlot, size)
 	}
 	return t
+}
+
+// home returns the first slot of fingerprint fp in a shard of n slots:
+// the bits below the shard's, scaled to [0, n).
+func home(fp uint64, n int) int {
+	hi, _ := bits.Mul64(fp<<fpShardBits, uint64(n))
+	return int(hi)
 }
 
 func (t *fpTable) shard(fp uint64) *fpShard {
@@ -78,7 +87,7 @@ func (t *fpTable) len() int {
 type fpProbe struct {
 	slots []fpSlot
 	fp    uint64
-	i     uint64
+	i     int
 }
 
 // probe starts a walk over the entries of fingerprint fp.
@@ -88,7 +97,7 @@ func (t *fpTable) probe(fp uint64) fpProbe {
 	if len(s.slots) == 0 {
 		return fpProbe{}
 	}
-	return fpProbe{slots: s.slots, fp: fp, i: fp & uint64(len(s.slots)-1)}
+	return fpProbe{slots: s.slots, fp: fp, i: home(fp, len(s.slots))}
 }
 
 // next returns the sequence number of the next entry of the fingerprint,
@@ -97,14 +106,15 @@ func (p *fpProbe) next() (seq uint64, ok bool) {
 	if len(p.slots) == 0 {
 		return 0, false
 	}
-	mask := uint64(len(p.slots) - 1)
 	for {
 		s := p.slots[p.i]
 		if s.fp == 0 {
 			p.slots = nil
 			return 0, false
 		}
-		p.i = (p.i + 1) & mask
+		if p.i++; p.i == len(p.slots) {
+			p.i = 0
+		}
 		if s.fp == p.fp {
 			return s.seq, true
 		}
@@ -122,18 +132,33 @@ func (t *fpTable) add(fp, seq uint64) {
 }
 
 func (s *fpShard) put(fp, seq uint64) {
-	mask := uint64(len(s.slots) - 1)
-	i := fp & mask
+	i := home(fp, len(s.slots))
 	for s.slots[i].fp != 0 {
-		i = (i + 1) & mask
+		i = s.after(i)
 	}
 	s.slots[i] = fpSlot{fp: fp, seq: seq}
 	s.used++
 }
 
+// after returns the slot after i, the first after the last.
+func (s *fpShard) after(i int) int {
+	if i++; i == len(s.slots) {
+		return 0
+	}
+	return i
+}
+
+// distance returns how many slots on from i slot j is, going round.
+func (s *fpShard) distance(i, j int) int {
+	if j < i {
+		return j + len(s.slots) - i
+	}
+	return j - i
+}
+
 func (s *fpShard) grow() {
 	old := s.slots
-	s.slots = make([]fpSlot, max(fpMinSlots, 2*len(old)))
+	s.slots = make([]fpSlot, max(fpMinSlots, len(old)*3/2))
 	s.used = 0
 	for _, e := range old {
 		if e.fp != 0 {
@@ -149,8 +174,7 @@ func (t *fpTable) remove(fp, seq uint64) bool {
 	if len(s.slots) == 0 {
 		return false
 	}
-	mask := uint64(len(s.slots) - 1)
-	i := fp & mask
+	i := home(fp, len(s.slots))
 	for {
 		e := s.slots[i]
 		if e.fp == 0 {
@@ -159,14 +183,13 @@ func (t *fpTable) remove(fp, seq uint64) bool {
 		if e.fp == fp && e.seq == seq {
 			break
 		}
-		i = (i + 1) & mask
+		i = s.after(i)
 	}
 	// Close the gap: each later entry of the run whose home slot is not
 	// between the gap and itself moves into the gap, so that every entry
 	// stays reachable from its home slot without tombstones.
-	for j := (i + 1) & mask; s.slots[j].fp != 0; j = (j + 1) & mask {
-		home := s.slots[j].fp & mask
-		if (j-home)&mask >= (j-i)&mask {
+	for j := s.after(i); s.slots[j].fp != 0; j = s.after(j) {
+		if s.distance(home(s.slots[j].fp, len(s.slots)), j) >= s.distance(i, j) {
 			s.slots[i] = s.slots[j]
 			i = j
 		}
@@ -185,8 +208,8 @@ func (t *fpTable) touch(fps []uint64) uint64 {
 	for _, fp := range fps {
 		fp = stored(fp)
 		s := &t.shards[fp>>(64-fpShardBits)]
-		if n := uint64(len(s.slots)); n > 0 {
-			sum += s.slots[fp&(n-1)].seq
+		if n := len(s.slots); n > 0 {
+			sum += s.slots[home(fp, n)].seq
 		}
 	}
 	return sum

@@ -19,10 +19,14 @@ func TestFPTableAgainstModel(t *testing.T) {
 		fp   func(r *rand.Rand) uint64
 	}{
 		{"one shard, few values", func(r *rand.Rand) uint64 { return r.Uint64N(40) }},
-		{"one shard, values near the end of the slots", func(r *rand.Rand) uint64 { return 1<<20 - 1 - r.Uint64N(8) }},
+		{"one shard, values at the start of the slots", func(r *rand.Rand) uint64 { return 1 + r.Uint64N(8) }},
+		{"one shard, values at the end of the slots", func(r *rand.Rand) uint64 { return 1<<(64-fpShardBits) - 1 - r.Uint64N(8) }},
 		{"zero and one", func(r *rand.Rand) uint64 { return r.Uint64N(2) }},
 		{"every shard", func(r *rand.Rand) uint64 { return r.Uint64() }},
 		{"every shard, few homes", func(r *rand.Rand) uint64 { return r.Uint64N(fpShards)<<(64-fpShardBits) | r.Uint64N(4) }},
+		{"every shard, at the end of the slots", func(r *rand.Rand) uint64 {
+			return r.Uint64N(fpShards)<<(64-fpShardBits) | (1<<(64-fpShardBits) - 1 - r.Uint64N(4))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(len(tc.name))))

@@ -20,12 +20,11 @@ import (
 // key.
 //
 // The index maps a 64-bit fingerprint of each recorded key to the sequence
-// number of the entry holding it (fptable.go). A fingerprint names a key only
-// probably, so a match is confirmed against the entry's bytes before a call
-// is taken for a repeat: two keys that share a fingerprint are both kept,
-// and the answer is exact. The index takes 21 to 43 bytes of heap per key
-// (BenchmarkFileSize) and is rebuilt from the log when the file
-// opens.
+// number of the entry holding it (fptable.go). A fingerprint names a key
+// only probably, so a match is confirmed against the entry's bytes before a
+// call is taken for a repeat: two keys that share a fingerprint are both
+// kept, and the answer is exact. The index takes 21 to 32 bytes of heap per
+// key (BenchmarkFileSize) and is rebuilt from the log when the file opens.
 //
 // Only the commit loop touches the index. A transaction changes it as it
 // goes and notes how to undo each change; if the transaction fails the
@@ -129,8 +128,10 @@ func (x *seenIndex) add(fp, seq uint64) {
 	x.table.add(fp, seq)
 }
 
-// warm looks up the fingerprints of keys before they are looked up one by
-// one, interleaved with other work: see [fpTable.touch].
+// warm computes the fingerprints of keys and reads the first slot of each
+// in the table, back to back, so that the lookups of those keys that
+// follow, one by one among other work, find their slots in the cache: see
+// [fpTable.touch].
 func (x *seenIndex) warm(keys iterKeys) {
 	x.fps = x.fps[:0]
 	keys(func(key []byte) {

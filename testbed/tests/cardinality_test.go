@@ -74,9 +74,20 @@ func TestHighCardinality(t *testing.T) {
 		afterHistory.RSS>>20, afterHistory.RSSAnon>>20, afterHistory.RSSFile>>20, r.watch.PeakRSS()>>20)
 	r.stop(t)
 	restarted := time.Now()
-	r = b.start("usage", bin, usageConfig(u), nil, limits,
+	// A collector in a container with a memory limit is run with a
+	// GOMEMLIMIT below it; USAGELEDGER_TESTBED_GOMEMLIMIT measures that.
+	var env []string
+	memLimit := os.Getenv("USAGELEDGER_TESTBED_GOMEMLIMIT")
+	if memLimit != "" {
+		env = append(env, "GOMEMLIMIT="+memLimit)
+	}
+	r = b.start("usage", bin, usageConfig(u), env, limits,
 		[]string{u.grpcAddr}, []string{metricsURL(u.metricsAddr)})
 	restartTook, atStart := time.Since(restarted), r.watch.Now()
+	restartedAs := "the collector restarted on the history"
+	if memLimit != "" {
+		restartedAs += " with GOMEMLIMIT=" + memLimit
+	}
 	t.Logf("restarted on the ledger of the history in %s: RSS %d MiB (anonymous %d MiB, mapped files %d MiB)",
 		restartTook.Round(time.Millisecond), atStart.RSS>>20, atStart.RSSAnon>>20, atStart.RSSFile>>20)
 
@@ -159,11 +170,11 @@ func TestHighCardinality(t *testing.T) {
 		median.Round(time.Millisecond), worst.Round(time.Millisecond))
 	report.Add(historyRow)
 	report.Add(row)
-	report.Note("high cardinality: %d connections (%d ledger rows over 13 months); %d scrapes of %d genai_connection_* series, %.1f MiB each (%.1f MiB gzip-compressed as sent); scrape median %s, slowest %s (goal < %s); peak RSS %.0f MiB (goal < %d MiB) and peak anonymous memory %d MiB in the collector restarted on the history, which started in %s; at the end RSS %d MiB of which mapped files %d MiB; the collector that wrote the history peaked at %.0f MiB",
+	report.Note("high cardinality: %d connections (%d ledger rows over 13 months); %d scrapes of %d genai_connection_* series, %.1f MiB each (%.1f MiB gzip-compressed as sent); scrape median %s, slowest %s (goal < %s); peak RSS %.0f MiB (goal < %d MiB) and peak anonymous memory %d MiB in %s, which started in %s; at the end RSS %d MiB of which mapped files %d MiB; the collector that wrote the history peaked at %.0f MiB",
 		want.Connections(), len(want), len(scrapes), series, float64(size)/(1<<20), float64(sent)/(1<<20),
 		median.Round(time.Millisecond),
 		worst.Round(time.Millisecond), cardinalityMaxScrape, row.PeakRSSMiB, cardinalityMaxRSS>>20,
-		r.watch.PeakRSSAnon()>>20, restartTook.Round(time.Millisecond), final.RSS>>20, final.RSSFile>>20,
+		r.watch.PeakRSSAnon()>>20, restartedAs, restartTook.Round(time.Millisecond), final.RSS>>20, final.RSSFile>>20,
 		historyRow.PeakRSSMiB)
 
 	if full() && worst > cardinalityMaxScrape {
