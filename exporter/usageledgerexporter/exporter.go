@@ -87,6 +87,11 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 	e.store = store
 	e.counter = &counter{calendar: e.calendar, guard: newGuard(e.cfg.Limits, known, recent), dedup: e.cfg.Dedup}
 	e.mu.Unlock()
+	if len(recent) >= largeScrapeRows {
+		// What opening the ledger and these reads allocated is garbage
+		// now, as after a large scrape (see serveMetrics).
+		returnMemory()
+	}
 
 	if err := e.startServer(ctx, host); err != nil {
 		return errors.Join(fmt.Errorf("usageledger exporter: metrics server: %w", err), e.shutdown(ctx))
