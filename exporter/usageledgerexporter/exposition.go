@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/textblocks"
 )
 
 // serveMetrics answers a scrape with the ledger's counters of the exposed
@@ -281,7 +282,7 @@ func groupRows(rows []ledger.Row) (exposedSeries, []ledger.ConnectionID) {
 		labels:      make([]string, 0, len(rows)),
 		connections: make([]connectionSeries, 0, countConnections(rows)),
 	}
-	text := textBlocks{size: labelBlockSize}
+	text := textblocks.New(labelBlockSize)
 	ids := make([]ledger.ConnectionID, 0, cap(s.connections)+len(renamed))
 	kept := 0
 	for i := range rows {
@@ -308,7 +309,7 @@ func groupRows(rows []ledger.Row) (exposedSeries, []ledger.ConnectionID) {
 		}
 		rows[kept] = *r
 		kept++
-		labels := text.join(`org="`, r.Org, `",connection="`, r.Connection,
+		labels := text.Join(`org="`, r.Org, `",connection="`, r.Connection,
 			`",model="`, r.Model, `",month="`, r.Month, `"`)
 		s.labels = append(s.labels, labels)
 		if !listed {
@@ -412,10 +413,10 @@ func (s *exposedSeries) addConnections(conns []ledger.Connection) {
 		s.connections[at].info = s.connections[at].info.Merge(c.ConnectionInfo)
 		next = at + 1
 	}
-	text := textBlocks{size: labelBlockSize}
+	text := textblocks.New(labelBlockSize)
 	for i := range s.connections {
 		c := &s.connections[i]
-		c.infoLabels = text.join(`,team="`, labelValue(c.info.Team), `",cost_center="`, labelValue(c.info.CostCenter), `"`)
+		c.infoLabels = text.Join(`,team="`, labelValue(c.info.Team), `",cost_center="`, labelValue(c.info.CostCenter), `"`)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/zap"
+
+	"github.com/usageledger/usageledger/internal/textblocks"
 )
 
 var (
@@ -339,10 +341,10 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 			}
 		}
 		out = slices.Grow(out, n)
-		keys := stringBlocks{size: size}
+		keys := textblocks.New(size)
 		for _, prefix := range prefixes {
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				key, err := decodeRowKeyIn(k, keys.copy(k))
+				key, err := decodeRowKeyIn(k, keys.Copy(k))
 				if err != nil {
 					return err
 				}
@@ -401,7 +403,7 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 	err := s.db.View(func(tx *bolt.Tx) error {
 		// One cursor for all: Bucket.Get would allocate a cursor per key.
 		c := tx.Bucket(bucketConnections).Cursor()
-		names := stringBlocks{size: namesBlockSize}
+		names := textblocks.New(namesBlockSize)
 		var found, v []byte
 		for _, k := range keys {
 			if found, v = seekAfter(c, found, v, k); !bytes.Equal(found, k) {
@@ -470,13 +472,13 @@ func seekAfter(c *bolt.Cursor, at, v, k []byte) ([]byte, []byte) {
 
 // decodeConnectionIn decodes the connection of key k and record v, with its
 // names and labels copied into names.
-func decodeConnectionIn(k, v []byte, names *stringBlocks) (Connection, error) {
-	text := names.copy(k)
+func decodeConnectionIn(k, v []byte, names *textblocks.Blocks) (Connection, error) {
+	text := names.Copy(k)
 	id, err := decodeConnectionKeyIn(k, text)
 	if err != nil {
 		return Connection{}, err
 	}
-	info, err := decodeConnectionInfoIn(v, func(labels []byte) string { return names.copy(labels) })
+	info, err := decodeConnectionInfoIn(v, func(labels []byte) string { return names.Copy(labels) })
 	if err != nil {
 		return Connection{}, fmt.Errorf("connection %+v: %w", id, err)
 	}
