@@ -237,17 +237,9 @@ func TestWaitingQueueAnswersAfterCommit(t *testing.T) {
 func withResponse(t *testing.T, td ptrace.Traces, first byte, response any) ptrace.Traces {
 	t.Helper()
 	withIDs(td, first)
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				sp := spans.At(k)
-				sp.SetTraceID([16]byte{0: 0x7e, 15: 1})
-				require.NoError(t, sp.Attributes().PutEmpty(usage.AttrResponseID).FromRaw(response))
-			}
-		}
+	for sp := range spansOf(td) {
+		sp.SetTraceID([16]byte{0: 0x7e, 15: 1})
+		require.NoError(t, sp.Attributes().PutEmpty(usage.AttrResponseID).FromRaw(response))
 	}
 	return td
 }

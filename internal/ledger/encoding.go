@@ -116,12 +116,8 @@ func encodeConnectionKey(id ConnectionID) []byte {
 	return append(b, id.Connection...)
 }
 
-func decodeConnectionKey(b []byte) (ConnectionID, error) {
-	return decodeConnectionKeyIn(b, string(b))
-}
-
-// decodeConnectionKeyIn is decodeConnectionKey with the names cut from s,
-// which holds the bytes of b.
+// decodeConnectionKeyIn decodes a connection key, with the names cut from
+// s, which holds the bytes of b.
 func decodeConnectionKeyIn(b []byte, s string) (ConnectionID, error) {
 	start, end, ok := stringAt(b, 0)
 	if !ok {

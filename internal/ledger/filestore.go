@@ -371,16 +371,13 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 	}
 	var out []Connection
 	err := s.db.View(func(tx *bolt.Tx) error {
+		names := textblocks.New(namesBlockSize)
 		return tx.Bucket(bucketConnections).ForEach(func(k, v []byte) error {
-			id, err := decodeConnectionKey(k)
+			conn, err := decodeConnectionIn(k, v, &names)
 			if err != nil {
 				return err
 			}
-			info, err := decodeConnectionInfo(v)
-			if err != nil {
-				return fmt.Errorf("connection %+v: %w", id, err)
-			}
-			out = append(out, Connection{ConnectionID: id, ConnectionInfo: info})
+			out = append(out, conn)
 			return nil
 		})
 	})
