@@ -87,19 +87,18 @@ func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error
 
 // warm looks the keys of b up ahead of record (see [fpTable.touch]).
 func (s *seenSet) warm(b *Batch) {
-	s.index.warm(func(yield func(key []byte)) {
-		var rec [1 + responseKeySize]byte
-		for i := range b.spans {
-			c := &b.spans[i]
-			if c.key.IsZero() {
-				continue
-			}
-			yield(appendSpanRecord(rec[:0], c.key))
-			if !c.call.Response.IsZero() {
-				yield(appendResponseRecord(rec[:0], c.call.Response))
-			}
+	var rec [1 + responseKeySize]byte
+	for i := range b.spans {
+		c := &b.spans[i]
+		if c.key.IsZero() {
+			continue
 		}
-	})
+		s.index.queue(appendSpanRecord(rec[:0], c.key))
+		if !c.call.Response.IsZero() {
+			s.index.queue(appendResponseRecord(rec[:0], c.call.Response))
+		}
+	}
+	s.index.warm()
 }
 
 // check looks the record key up. It reports whether it was recorded within
@@ -190,12 +189,11 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 		rest := v
 		// The records trim may drop from this entry: at most budget, each
 		// at most a response record long.
-		s.index.warm(func(yield func(key []byte)) {
-			_ = eachLogRecord(rest[:min(len(rest), int(budget)*(1+responseKeySize))], func(key []byte) error {
-				yield(key)
-				return nil
-			})
+		_ = eachLogRecord(rest[:min(len(rest), int(budget)*(1+responseKeySize))], func(key []byte) error {
+			s.index.queue(key)
+			return nil
 		})
+		s.index.warm()
 		for len(rest) > 0 && budget > 0 && (arrival < cutoff || overLimit()) {
 			n, err := logRecordSize(rest[0])
 			if err != nil {

@@ -45,7 +45,7 @@ type seenIndex struct {
 	savedNext uint64
 
 	// records is the buffer a transaction builds each log entry in, fps
-	// the one warm gathers fingerprints in.
+	// the fingerprints queued for warm.
 	records []byte
 	fps     []uint64
 	// warmed keeps what warm read, so that the reads are not optimized
@@ -128,20 +128,19 @@ func (x *seenIndex) add(fp, seq uint64) {
 	x.table.add(fp, seq)
 }
 
-// warm computes the fingerprints of keys and reads the first slot of each
-// in the table, back to back, so that the lookups of those keys that
-// follow, one by one among other work, find their slots in the cache: see
-// [fpTable.touch].
-func (x *seenIndex) warm(keys iterKeys) {
-	x.fps = x.fps[:0]
-	keys(func(key []byte) {
-		x.fps = append(x.fps, x.fingerprint(key))
-	})
-	x.warmed += x.table.touch(x.fps)
+// queue adds the fingerprint of key to those the next warm reads.
+func (x *seenIndex) queue(key []byte) {
+	x.fps = append(x.fps, x.fingerprint(key))
 }
 
-// iterKeys calls its argument with each of a set of keys.
-type iterKeys func(func(key []byte))
+// warm reads the first slot of each queued fingerprint in the table, back
+// to back, so that the lookups of those keys that follow, one by one among
+// other work, find their slots in the cache (see [fpTable.touch]), and
+// empties the queue.
+func (x *seenIndex) warm() {
+	x.warmed += x.table.touch(x.fps)
+	x.fps = x.fps[:0]
+}
 
 // remove takes one entry (fp, seq) out of the index and reports whether
 // there was one.
