@@ -138,7 +138,9 @@ func applyGroup(tx *bolt.Tx, index *seenIndex, group []*commitRequest) error {
 
 		d := b.Dedup()
 		if d.Window > 0 {
-			seen.begin(d)
+			if err := seen.begin(d); err != nil {
+				return err
+			}
 			seen.warm(b)
 		}
 		for key, call := range b.Spans() {

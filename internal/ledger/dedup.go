@@ -19,9 +19,10 @@ type seenSet struct {
 	log   *bolt.Bucket
 	added int64 // keys recorded by this transaction
 
-	// The log entry of the commit being applied: its sequence number,
-	// arrival and records so far.
+	// The log entry of the commit being applied: its sequence number, the
+	// number the index knows it by, its arrival and records so far.
 	seq     uint64
+	entry   uint32
 	arrival int64
 	records []byte
 	open    bool
@@ -32,11 +33,16 @@ func newSeenSet(tx *bolt.Tx, index *seenIndex) *seenSet {
 }
 
 // begin starts the log entry of one commit arriving at d.Arrival.
-func (s *seenSet) begin(d Dedup) {
-	s.seq = s.index.open(d.Arrival.UnixNano())
+func (s *seenSet) begin(d Dedup) error {
+	seq, e, err := s.index.open(d.Arrival.UnixNano())
+	if err != nil {
+		return err
+	}
+	s.seq, s.entry = seq, e
 	s.arrival = d.Arrival.UnixNano()
 	s.records = s.records[:0]
 	s.open = true
+	return nil
 }
 
 // end writes the log entry of the commit begun last, if it recorded a key.
@@ -54,12 +60,12 @@ func (s *seenSet) end() error {
 	return s.log.Put(encodeLogKey(s.arrival, s.seq), append([]byte(nil), s.records...))
 }
 
-// holds reports whether log entry seq holds the record key.
-func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
-	if s.open && seq == s.seq {
+// holds reports whether log entry e holds the record key.
+func (s *seenSet) holds(e uint32, key []byte) (bool, error) {
+	if s.open && e == s.entry {
 		return recordsHold(s.records, key)
 	}
-	return logEntryHolds(s.log, s.index.arrivals[seq], seq, key)
+	return logEntryHolds(s.log, s.index.entries[e], key)
 }
 
 // find returns the latest log entry that holds the record key, of
@@ -68,10 +74,10 @@ func (s *seenSet) holds(seq uint64, key []byte) (bool, error) {
 // stays in the log until trim reaches it, and where another key of that
 // entry shares the fingerprint, the entry is still a candidate. The latest
 // entry holds the record that counts.
-func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error) {
+func (s *seenSet) find(fp uint64, key []byte) (e uint32, found bool, err error) {
 	p := s.index.candidates(fp)
 	for cand, ok := p.next(); ok; cand, ok = p.next() {
-		if found && cand <= seq {
+		if found && s.index.entries[cand].seq <= s.index.entries[e].seq {
 			continue
 		}
 		holds, err := s.holds(cand, key)
@@ -79,10 +85,10 @@ func (s *seenSet) find(fp uint64, key []byte) (seq uint64, found bool, err error
 			return 0, false, err
 		}
 		if holds {
-			seq, found = cand, true
+			e, found = cand, true
 		}
 	}
-	return seq, found, nil
+	return e, found, nil
 }
 
 // warm looks the keys of b up ahead of record (see [fpTable.touch]).
@@ -104,26 +110,26 @@ func (s *seenSet) warm(b *Batch) {
 // check looks the record key up. It reports whether it was recorded within
 // the window before d.Arrival and, if it was recorded earlier than that,
 // the entry holding the stale record.
-func (s *seenSet) check(key []byte, d Dedup) (fp uint64, recent bool, stale uint64, isStale bool, err error) {
+func (s *seenSet) check(key []byte, d Dedup) (fp uint64, recent bool, stale uint32, isStale bool, err error) {
 	fp = s.index.fingerprint(key)
-	seq, found, err := s.find(fp, key)
+	e, found, err := s.find(fp, key)
 	if err != nil || !found {
 		return fp, false, 0, false, err
 	}
-	if s.index.arrivals[seq] >= d.Arrival.UnixNano()-d.Window.Nanoseconds() {
+	if s.index.entries[e].arrival >= d.Arrival.UnixNano()-d.Window.Nanoseconds() {
 		return fp, true, 0, false, nil
 	}
-	return fp, false, seq, true, nil
+	return fp, false, e, true, nil
 }
 
 // add records key in the commit's log entry. A record of it older than the
 // window is replaced: the call counted again and its window starts anew.
-func (s *seenSet) add(key []byte, fp, stale uint64, isStale bool) {
+func (s *seenSet) add(key []byte, fp uint64, stale uint32, isStale bool) {
 	if isStale {
 		s.index.drop(fp, stale)
 	}
 	s.records = append(s.records, key...)
-	s.index.record(fp, s.seq)
+	s.index.record(fp, s.entry)
 	s.added++
 }
 
@@ -145,7 +151,8 @@ func (s *seenSet) record(sk SpanKey, rk ResponseKey, d Dedup) (Repeat, error) {
 	}
 	var respRec [1 + responseKeySize]byte
 	var response []byte
-	var respFP, respStale uint64
+	var respFP uint64
+	var respStale uint32
 	var respIsStale bool
 	if !rk.IsZero() {
 		response = appendResponseRecord(respRec[:0], rk)
@@ -186,6 +193,10 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 		if arrival >= cutoff && !overLimit() {
 			break
 		}
+		e, ok := s.index.number(seq)
+		if !ok {
+			return expired, evicted, fmt.Errorf("dedup log entry %d (arrival %d) is not indexed: %w", seq, arrival, errCorrupt)
+		}
 		rest := v
 		// The records trim may drop from this entry: at most budget, each
 		// at most a response record long.
@@ -206,7 +217,7 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 			// of its own. Where another key of the entry shares its
 			// fingerprint, it may take that key's entry instead, and that
 			// key's record then finds none: the count removed is the same.
-			if s.index.drop(s.index.fingerprint(rest[:n]), seq) {
+			if s.index.drop(s.index.fingerprint(rest[:n]), e) {
 				if arrival < cutoff {
 					expired++
 				} else {

@@ -111,8 +111,10 @@ func (m *dedupModel) commit(calls [][2]string, arrival, window int64, maxEntries
 
 // FuzzDedupAgainstModel runs a sequence of commits, decoded from the input,
 // against the file store and against dedupModel, and requires the same
-// answer to every commit. The store's fingerprints are 2 bits wide, so that
-// nearly every lookup meets keys that share a fingerprint; between commits
+// answer to every commit, and the index to match the log after it
+// (requireIndexMatchesLog). The store's fingerprints take 4 values, in the
+// bits of the index's tag, so that nearly every lookup meets keys that
+// share a fingerprint; between commits
 // the file is sometimes reopened, so that the index is rebuilt from the log.
 //
 // Each input byte pair is one commit. The first byte: the low 3 bits pick
@@ -133,7 +135,7 @@ func FuzzDedupAgainstModel(f *testing.F) {
 		}
 		path := filepath.Join(fastTempDir(t), "ledger.db")
 		opts := openOptions{lockTimeout: time.Second, noSync: true,
-			fingerprint: func(key []byte) uint64 { return uint64(key[len(key)-1] & 3) }}
+			fingerprint: func(key []byte) uint64 { return uint64(key[len(key)-1]&3+1) << 24 }}
 		s, err := openFileStore(path, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -185,6 +187,7 @@ func FuzzDedupAgainstModel(f *testing.F) {
 			if want := model.commit(calls, arrival, window, maxEntries); got != want {
 				t.Fatalf("commit %d (op %#02x, +%d s): store answered %+v, the contract says %+v", i/2, op, step, got, want)
 			}
+			requireIndexMatchesLog(t, s)
 		}
 	})
 }

@@ -1,24 +1,25 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
-import "math/bits"
-
 // fpTable is the table of the dedup index: it maps 64-bit fingerprints to
-// the sequence numbers of the log entries holding their keys, a
-// fingerprint to several when keys share it.
+// the numbers of the log entries holding their keys, a fingerprint to
+// several when keys share it.
 //
 // It is built for the lookup of a key never seen, the common case, in a
 // table far larger than the CPU's caches: open addressing with linear
-// probing in flat arrays of 16-byte slots, so that a lookup is one read
-// of memory, and the next slots of its probe are in the same or the next
+// probing in flat arrays of 8-byte slots, so that a lookup is one read of
+// memory, and the next slots of its probe are in the same or the next
 // cache line. [fpTable.touch] reads the first slot of many lookups back to
 // back, so that their waits for memory overlap instead of adding up.
 //
-// The table is split by the top bits of the fingerprint into shards that
+// The table is split by the top 8 bits of the fingerprint into shards that
 // grow one at a time, so growing never copies more than one shard: at
-// millions of keys, the table never holds two copies of itself. A shard
-// of any size maps a fingerprint to its first slot by multiplying, not
-// masking, so that it can grow by half: a shard grows past three quarters
-// full to half full, and never shrinks, so a key takes 21 to 32 bytes.
+// millions of keys, the table never holds two copies of itself. A slot
+// keeps the next 32 bits, the tag, and a shard maps a tag to its first slot
+// by multiplying, not masking, so that it can be of any size and grow by
+// half: a shard grows past three quarters full to half full, and never
+// shrinks, so a key takes 10.7 to 16 bytes. A match of shard and tag is a
+// candidate, confirmed against the key's bytes: a key never seen meets a
+// false one about once in 2³² probes.
 type fpTable struct {
 	shards [fpShards]fpShard
 }
@@ -35,17 +36,19 @@ type fpShard struct {
 	used  int
 }
 
-// fpSlot is one entry; fp 0 marks a free slot, so fingerprint 0 is stored
-// as 1 (see stored).
+// fpSlot is one entry: the tag of a fingerprint and the number of a log
+// entry (see [seenIndex.entries]). Tag 0 marks a free slot, so tag 0 is
+// stored as 1 (see split).
 type fpSlot struct {
-	fp, seq uint64
+	tag, entry uint32
 }
 
-// stored returns the value fp is kept as. Fingerprint 0 shares 1's slots:
-// a match is only ever a candidate, confirmed against the key's bytes, so
-// this adds a candidate once in 2⁶³ keys and changes no answer.
-func stored(fp uint64) uint64 {
-	return max(fp, 1)
+// split returns the shard of fingerprint fp and the tag it is kept under:
+// the 32 bits below the shard's. Tag 0 shares 1's slots: a match is only
+// ever a candidate, so this adds one candidate in 2³² lookups and changes
+// no answer.
+func split(fp uint64) (shard int, tag uint32) {
+	return int(fp >> (64 - fpShardBits)), max(uint32(fp>>(32-fpShardBits)), 1)
 }
 
 // newFPTable returns a table sized for keys fingerprints spread evenly.
@@ -63,15 +66,10 @@ func newFPTable(keys int) *fpTable {
 	return t
 }
 
-// home returns the first slot of fingerprint fp in a shard of n slots:
-// the bits below the shard's, scaled to [0, n).
-func home(fp uint64, n int) int {
-	hi, _ := bits.Mul64(fp<<fpShardBits, uint64(n))
-	return int(hi)
-}
-
-func (t *fpTable) shard(fp uint64) *fpShard {
-	return &t.shards[fp>>(64-fpShardBits)]
+// home returns the first slot of tag in a shard of n slots: the tag scaled
+// to [0, n).
+func home(tag uint32, n int) int {
+	return int(uint64(tag) * uint64(n) >> 32)
 }
 
 // len returns the number of entries.
@@ -86,57 +84,57 @@ func (t *fpTable) len() int {
 // fpProbe walks the entries of one fingerprint.
 type fpProbe struct {
 	slots []fpSlot
-	fp    uint64
+	tag   uint32
 	i     int
 }
 
 // probe starts a walk over the entries of fingerprint fp.
 func (t *fpTable) probe(fp uint64) fpProbe {
-	fp = stored(fp)
-	s := t.shard(fp)
-	if len(s.slots) == 0 {
+	shard, tag := split(fp)
+	slots := t.shards[shard].slots
+	if len(slots) == 0 {
 		return fpProbe{}
 	}
-	return fpProbe{slots: s.slots, fp: fp, i: home(fp, len(s.slots))}
+	return fpProbe{slots: slots, tag: tag, i: home(tag, len(slots))}
 }
 
-// next returns the sequence number of the next entry of the fingerprint,
-// and false when there is none left.
-func (p *fpProbe) next() (seq uint64, ok bool) {
+// next returns the next log entry of the fingerprint, and false when there
+// is none left.
+func (p *fpProbe) next() (entry uint32, ok bool) {
 	if len(p.slots) == 0 {
 		return 0, false
 	}
 	for {
 		s := p.slots[p.i]
-		if s.fp == 0 {
+		if s.tag == 0 {
 			p.slots = nil
 			return 0, false
 		}
 		if p.i++; p.i == len(p.slots) {
 			p.i = 0
 		}
-		if s.fp == p.fp {
-			return s.seq, true
+		if s.tag == p.tag {
+			return s.entry, true
 		}
 	}
 }
 
-// add adds the entry (fp, seq).
-func (t *fpTable) add(fp, seq uint64) {
-	fp = stored(fp)
-	s := t.shard(fp)
+// add adds the entry (fp, entry).
+func (t *fpTable) add(fp uint64, entry uint32) {
+	shard, tag := split(fp)
+	s := &t.shards[shard]
 	if (s.used+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
-	s.put(fp, seq)
+	s.put(fpSlot{tag: tag, entry: entry})
 }
 
-func (s *fpShard) put(fp, seq uint64) {
-	i := home(fp, len(s.slots))
-	for s.slots[i].fp != 0 {
+func (s *fpShard) put(e fpSlot) {
+	i := home(e.tag, len(s.slots))
+	for s.slots[i].tag != 0 {
 		i = s.after(i)
 	}
-	s.slots[i] = fpSlot{fp: fp, seq: seq}
+	s.slots[i] = e
 	s.used++
 }
 
@@ -161,26 +159,27 @@ func (s *fpShard) grow() {
 	s.slots = make([]fpSlot, max(fpMinSlots, len(old)*3/2))
 	s.used = 0
 	for _, e := range old {
-		if e.fp != 0 {
-			s.put(e.fp, e.seq)
+		if e.tag != 0 {
+			s.put(e)
 		}
 	}
 }
 
-// remove takes the entry (fp, seq) out and reports whether there was one.
-func (t *fpTable) remove(fp, seq uint64) bool {
-	fp = stored(fp)
-	s := t.shard(fp)
+// remove takes the entry (fp, entry) out and reports whether there was
+// one.
+func (t *fpTable) remove(fp uint64, entry uint32) bool {
+	shard, tag := split(fp)
+	s := &t.shards[shard]
 	if len(s.slots) == 0 {
 		return false
 	}
-	i := home(fp, len(s.slots))
+	i := home(tag, len(s.slots))
 	for {
 		e := s.slots[i]
-		if e.fp == 0 {
+		if e.tag == 0 {
 			return false
 		}
-		if e.fp == fp && e.seq == seq {
+		if e.tag == tag && e.entry == entry {
 			break
 		}
 		i = s.after(i)
@@ -188,8 +187,8 @@ func (t *fpTable) remove(fp, seq uint64) bool {
 	// Close the gap: each later entry of the run whose home slot is not
 	// between the gap and itself moves into the gap, so that every entry
 	// stays reachable from its home slot without tombstones.
-	for j := s.after(i); s.slots[j].fp != 0; j = s.after(j) {
-		if s.distance(home(s.slots[j].fp, len(s.slots)), j) >= s.distance(i, j) {
+	for j := s.after(i); s.slots[j].tag != 0; j = s.after(j) {
+		if s.distance(home(s.slots[j].tag, len(s.slots)), j) >= s.distance(i, j) {
 			s.slots[i] = s.slots[j]
 			i = j
 		}
@@ -206,10 +205,9 @@ func (t *fpTable) remove(fp, seq uint64) bool {
 func (t *fpTable) touch(fps []uint64) uint64 {
 	var sum uint64
 	for _, fp := range fps {
-		fp = stored(fp)
-		s := &t.shards[fp>>(64-fpShardBits)]
-		if n := len(s.slots); n > 0 {
-			sum += s.slots[home(fp, n)].seq
+		shard, tag := split(fp)
+		if slots := t.shards[shard].slots; len(slots) > 0 {
+			sum += uint64(slots[home(tag, len(slots))].entry)
 		}
 	}
 	return sum

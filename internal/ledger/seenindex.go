@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,12 +20,14 @@ import (
 // of single keys would take a random insertion, and a page written, per
 // key.
 //
-// The index maps a 64-bit fingerprint of each recorded key to the sequence
-// number of the entry holding it (fptable.go). A fingerprint names a key
-// only probably, so a match is confirmed against the entry's bytes before a
-// call is taken for a repeat: two keys that share a fingerprint are both
-// kept, and the answer is exact. The index takes 21 to 32 bytes of heap per
-// key (BenchmarkFileSize) and is rebuilt from the log when the file opens.
+// The index maps a 64-bit fingerprint of each recorded key to the log
+// entry holding it (fptable.go). A fingerprint names a key only probably,
+// so a match is confirmed against the entry's bytes before a call is taken
+// for a repeat: two keys that share a fingerprint are both kept, and the
+// answer is exact. The index knows a log entry by a 32-bit number of its
+// own, reused once the entry is gone, rather than by its 64-bit sequence
+// number, so that a key takes 10.7 to 16 bytes of heap (BenchmarkFileSize);
+// it is rebuilt from the log when the file opens.
 //
 // Only the commit loop touches the index. A transaction changes it as it
 // goes and notes how to undo each change; if the transaction fails the
@@ -33,8 +36,14 @@ type seenIndex struct {
 	seed  maphash.Seed
 	hash  func(key []byte) uint64 // replaces maphash when set
 	table *fpTable
-	// arrivals holds the arrival, in unix nanoseconds, of every log entry.
-	arrivals map[uint64]int64
+	// entries holds the sequence number and arrival of every log entry, by
+	// the number the table knows it by; numbers maps a sequence number back.
+	// free are the numbers of entries gone, for reuse; freed those that the
+	// transaction let go, reusable once it is kept.
+	entries []logEntry
+	numbers map[uint64]uint32
+	free    []uint32
+	freed   []uint32
 	// live is the number of recorded keys; next the sequence number of the
 	// next log entry.
 	live int64
@@ -53,31 +62,42 @@ type seenIndex struct {
 	warmed uint64
 }
 
+// logEntry is what the index knows of one log entry.
+type logEntry struct {
+	seq     uint64
+	arrival int64
+}
+
+// maxLogEntries is how many log entries the index can tell apart. Every
+// entry holds at least one key, so reaching it takes 2³² keys, some 50 GiB
+// of index.
+const maxLogEntries = math.MaxUint32
+
 type undoKind uint8
 
 const (
 	undoAdd undoKind = iota + 1
 	undoRemove
-	undoArrival
+	undoOpen
 	undoForget
 )
 
 // undoStep reverses one change: undoAdd takes back an index entry that was
-// added, undoRemove puts back one that was removed, undoArrival forgets a
-// log entry's arrival that was added, undoForget restores one that was
-// forgotten.
+// added, undoRemove puts back one that was removed, undoOpen forgets a log
+// entry that was opened, undoForget restores one that was forgotten.
 type undoStep struct {
-	kind    undoKind
-	fp, seq uint64
-	arrival int64
+	kind  undoKind
+	fp    uint64
+	entry uint32
+	log   logEntry
 }
 
 func newSeenIndex(hash func(key []byte) uint64) *seenIndex {
 	return &seenIndex{
-		seed:     maphash.MakeSeed(),
-		hash:     hash,
-		table:    newFPTable(0),
-		arrivals: make(map[uint64]int64),
+		seed:    maphash.MakeSeed(),
+		hash:    hash,
+		table:   newFPTable(0),
+		numbers: make(map[uint64]uint32),
 	}
 }
 
@@ -91,12 +111,15 @@ func (x *seenIndex) fingerprint(key []byte) uint64 {
 // begin starts a transaction's changes.
 func (x *seenIndex) begin() {
 	x.undo = x.undo[:0]
+	x.freed = x.freed[:0]
 	x.savedLive, x.savedNext = x.live, x.next
 }
 
 // keep makes the transaction's changes final.
 func (x *seenIndex) keep() {
 	x.undo = x.undo[:0]
+	x.free = append(x.free, x.freed...)
+	x.freed = x.freed[:0]
 }
 
 // rollback undoes the transaction's changes, newest first.
@@ -105,27 +128,28 @@ func (x *seenIndex) rollback() {
 		u := x.undo[i]
 		switch u.kind {
 		case undoAdd:
-			x.remove(u.fp, u.seq)
+			x.table.remove(u.fp, u.entry)
 		case undoRemove:
-			x.add(u.fp, u.seq)
-		case undoArrival:
-			delete(x.arrivals, u.seq)
+			x.table.add(u.fp, u.entry)
+		case undoOpen:
+			delete(x.numbers, u.log.seq)
+			x.entries[u.entry] = logEntry{}
+			x.free = append(x.free, u.entry)
 		case undoForget:
-			x.arrivals[u.seq] = u.arrival
+			// Its number is in freed, which no open of this transaction
+			// takes from.
+			x.entries[u.entry] = u.log
+			x.numbers[u.log.seq] = u.entry
 		}
 	}
 	x.undo = x.undo[:0]
+	x.freed = x.freed[:0]
 	x.live, x.next = x.savedLive, x.savedNext
 }
 
-// candidates walks the sequence numbers of the log entries that may hold a
-// key of fingerprint fp.
+// candidates walks the log entries that may hold a key of fingerprint fp.
 func (x *seenIndex) candidates(fp uint64) fpProbe {
 	return x.table.probe(fp)
-}
-
-func (x *seenIndex) add(fp, seq uint64) {
-	x.table.add(fp, seq)
 }
 
 // queue adds the fingerprint of key to those the next warm reads.
@@ -142,49 +166,72 @@ func (x *seenIndex) warm() {
 	x.fps = x.fps[:0]
 }
 
-// remove takes one entry (fp, seq) out of the index and reports whether
-// there was one.
-func (x *seenIndex) remove(fp, seq uint64) bool {
-	return x.table.remove(fp, seq)
-}
-
-// record adds the key of fingerprint fp in log entry seq, within a
+// record adds the key of fingerprint fp in log entry e, within a
 // transaction.
-func (x *seenIndex) record(fp, seq uint64) {
-	x.add(fp, seq)
+func (x *seenIndex) record(fp uint64, e uint32) {
+	x.table.add(fp, e)
 	x.live++
-	x.undo = append(x.undo, undoStep{kind: undoAdd, fp: fp, seq: seq})
+	x.undo = append(x.undo, undoStep{kind: undoAdd, fp: fp, entry: e})
 }
 
-// drop removes the key of fingerprint fp in log entry seq, within a
+// drop removes the key of fingerprint fp in log entry e, within a
 // transaction, and reports whether the index held it.
-func (x *seenIndex) drop(fp, seq uint64) bool {
-	if !x.remove(fp, seq) {
+func (x *seenIndex) drop(fp uint64, e uint32) bool {
+	if !x.table.remove(fp, e) {
 		return false
 	}
 	x.live--
-	x.undo = append(x.undo, undoStep{kind: undoRemove, fp: fp, seq: seq})
+	x.undo = append(x.undo, undoStep{kind: undoRemove, fp: fp, entry: e})
 	return true
 }
 
-// open makes a new log entry arriving at arrival, within a transaction, and
-// returns its sequence number.
-func (x *seenIndex) open(arrival int64) uint64 {
-	seq := x.next
-	x.next++
-	x.arrivals[seq] = arrival
-	x.undo = append(x.undo, undoStep{kind: undoArrival, seq: seq})
-	return seq
+// enter numbers a log entry: a number let go before, or a new one.
+func (x *seenIndex) enter(l logEntry) (uint32, error) {
+	var e uint32
+	if n := len(x.free); n > 0 {
+		e = x.free[n-1]
+		x.free = x.free[:n-1]
+		x.entries[e] = l
+	} else {
+		if len(x.entries) >= maxLogEntries {
+			return 0, fmt.Errorf("the dedup log holds %d entries, the most its index can tell apart; lower dedup::max_entries", len(x.entries))
+		}
+		e = uint32(len(x.entries))
+		x.entries = append(x.entries, l)
+	}
+	x.numbers[l.seq] = e
+	return e, nil
 }
 
-// forget removes the log entry seq, within a transaction.
+// open makes a new log entry arriving at arrival, within a transaction, and
+// returns its sequence number and the number the index knows it by.
+func (x *seenIndex) open(arrival int64) (seq uint64, e uint32, err error) {
+	l := logEntry{seq: x.next, arrival: arrival}
+	if e, err = x.enter(l); err != nil {
+		return 0, 0, err
+	}
+	x.next++
+	x.undo = append(x.undo, undoStep{kind: undoOpen, entry: e, log: l})
+	return l.seq, e, nil
+}
+
+// number returns the number of the log entry of sequence number seq.
+func (x *seenIndex) number(seq uint64) (uint32, bool) {
+	e, ok := x.numbers[seq]
+	return e, ok
+}
+
+// forget removes the log entry seq, within a transaction. The index must
+// hold none of its keys any more: its number is reused.
 func (x *seenIndex) forget(seq uint64) {
-	arrival, ok := x.arrivals[seq]
+	e, ok := x.numbers[seq]
 	if !ok {
 		return
 	}
-	delete(x.arrivals, seq)
-	x.undo = append(x.undo, undoStep{kind: undoForget, seq: seq, arrival: arrival})
+	x.undo = append(x.undo, undoStep{kind: undoForget, entry: e, log: x.entries[e]})
+	delete(x.numbers, seq)
+	x.entries[e] = logEntry{}
+	x.freed = append(x.freed, e)
 }
 
 // load rebuilds the index from the log. Entries come in arrival order, so
@@ -207,48 +254,53 @@ func (x *seenIndex) load(tx *bolt.Tx) error {
 		return err
 	}
 	x.table = newFPTable(keys)
-	x.arrivals = make(map[uint64]int64, entries)
+	x.entries = make([]logEntry, 0, entries)
+	x.numbers = make(map[uint64]uint32, entries)
+	x.free = nil
 	return log.ForEach(func(k, v []byte) error {
 		arrival, seq, err := decodeLogKey(k)
 		if err != nil {
 			return err
 		}
-		x.arrivals[seq] = arrival
+		e, err := x.enter(logEntry{seq: seq, arrival: arrival})
+		if err != nil {
+			return err
+		}
 		x.next = max(x.next, seq+1)
 		return eachLogRecord(v, func(key []byte) error {
 			fp := x.fingerprint(key)
-			var earlier uint64
+			var earlier uint32
 			found := false
 			p := x.candidates(fp)
-			for s, ok := p.next(); ok; s, ok = p.next() {
-				if s == seq {
+			for c, ok := p.next(); ok; c, ok = p.next() {
+				if c == e {
 					continue // the same key twice in one entry is damage; keep both
 				}
 				var err error
-				if found, err = logEntryHolds(log, x.arrivals[s], s, key); err != nil {
+				if found, err = logEntryHolds(log, x.entries[c], key); err != nil {
 					return err
 				}
 				if found {
-					earlier = s
+					earlier = c
 					break
 				}
 			}
 			if found {
-				x.remove(fp, earlier)
+				x.table.remove(fp, earlier)
 				x.live--
 			}
-			x.add(fp, seq)
+			x.table.add(fp, e)
 			x.live++
 			return nil
 		})
 	})
 }
 
-// logEntryHolds reports whether the log entry (arrival, seq) holds key.
-func logEntryHolds(log *bolt.Bucket, arrival int64, seq uint64, key []byte) (bool, error) {
-	v := log.Get(encodeLogKey(arrival, seq))
+// logEntryHolds reports whether the log entry l holds key.
+func logEntryHolds(log *bolt.Bucket, l logEntry, key []byte) (bool, error) {
+	v := log.Get(encodeLogKey(l.arrival, l.seq))
 	if v == nil {
-		return false, fmt.Errorf("dedup log entry %d (arrival %d) is indexed but missing: %w", seq, arrival, errCorrupt)
+		return false, fmt.Errorf("dedup log entry %d (arrival %d) is indexed but missing: %w", l.seq, l.arrival, errCorrupt)
 	}
 	return recordsHold(v, key)
 }
