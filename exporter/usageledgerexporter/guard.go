@@ -1,9 +1,11 @@
 package usageledgerexporter // import "github.com/usageledger/usageledger/exporter/usageledgerexporter"
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/textblocks"
 )
 
 // overflow is the organization, connection and model name that calls past a
@@ -35,31 +37,34 @@ type placement struct {
 type guard struct {
 	maxOrgs, maxConns, maxModels int
 
-	mu   sync.Mutex
-	orgs map[string]map[string]struct{}
-	// models holds the admitted models of every connection, overflow
-	// buckets included, and modelCounts their number without _overflow.
-	models      map[ledger.Key]struct{} // Month unused
-	modelCounts map[ledger.ConnectionID]int
+	mu sync.Mutex
+	// orgs holds the admitted connections of each admitted organization,
+	// and the admitted models of each connection, overflow buckets
+	// included. A connection rarely calls more than a few models, so they
+	// are a list: at 100,000 connections this takes a third of the memory
+	// of a map of every (organization, connection, model).
+	orgs map[string]map[string]*admitted
+	// names holds the text of every name admitted. The names of the rows
+	// read at start are cut from blocks of other text; copied, they keep
+	// none of it alive.
+	names textblocks.Blocks
 }
 
 // newGuard returns a guard that admits the connections known and the
 // models of rows.
 func newGuard(limits LimitsConfig, known []ledger.Connection, rows []ledger.Row) *guard {
 	g := &guard{
-		maxOrgs:     limits.Organizations,
-		maxConns:    limits.ConnectionsPerOrganization,
-		maxModels:   limits.ModelsPerConnection,
-		orgs:        make(map[string]map[string]struct{}),
-		models:      make(map[ledger.Key]struct{}),
-		modelCounts: make(map[ledger.ConnectionID]int),
+		maxOrgs:   limits.Organizations,
+		maxConns:  limits.ConnectionsPerOrganization,
+		maxModels: limits.ModelsPerConnection,
+		orgs:      make(map[string]map[string]*admitted),
+		names:     textblocks.New(64 << 10),
 	}
 	for _, c := range known {
 		g.addConnection(c.Org, c.Connection)
 	}
 	for _, r := range rows {
-		g.addConnection(r.Org, r.Connection)
-		g.addModel(r.Org, r.Connection, r.Model)
+		g.addModel(g.addConnection(r.Org, r.Connection)[r.Connection], r.Model)
 	}
 	return g
 }
@@ -79,8 +84,7 @@ func (g *guard) admit(org, conn, model string) placement {
 			b.org, b.conn, b.limit = overflow, overflow, limitOrganizations
 			conns = g.addConnection(overflow, overflow)
 		} else {
-			conns = make(map[string]struct{})
-			g.orgs[org] = conns
+			conns = g.addOrg(org)
 		}
 	}
 	if b.limit == "" {
@@ -94,41 +98,62 @@ func (g *guard) admit(org, conn, model string) placement {
 
 	// Overflow buckets are bounded too: without it, the models of every
 	// connection past a limit would pile up in one bucket.
-	if _, ok := g.models[ledger.Key{Org: b.org, Connection: b.conn, Model: model}]; ok {
+	c := conns[b.conn]
+	if slices.Contains(c.models, model) {
 		return b
 	}
-	if g.modelCounts[ledger.ConnectionID{Org: b.org, Connection: b.conn}] >= g.maxModels {
+	if c.count() >= g.maxModels {
 		b.model = overflow
 		if b.limit == "" {
 			b.limit = limitModels
 		}
 		return b
 	}
-	g.addModel(b.org, b.conn, model)
+	g.addModel(c, model)
 	return b
+}
+
+// admitted holds the models admitted on one connection. The maps hold it
+// by pointer: assigning to a map replaces the stored key too, with the
+// caller's string, which would keep the caller's text alive.
+type admitted struct {
+	models []string
+}
+
+// count returns the models admitted, the overflow model not counted.
+func (a *admitted) count() int {
+	n := len(a.models)
+	if slices.Contains(a.models, overflow) {
+		n--
+	}
+	return n
+}
+
+// addOrg admits the organization org, with no connection yet, and returns
+// its connections.
+func (g *guard) addOrg(org string) map[string]*admitted {
+	conns := make(map[string]*admitted)
+	g.orgs[g.names.Join(org)] = conns
+	return conns
 }
 
 // addConnection admits org and its connection conn, and returns the
 // connections of org.
-func (g *guard) addConnection(org, conn string) map[string]struct{} {
+func (g *guard) addConnection(org, conn string) map[string]*admitted {
 	conns := g.orgs[org]
 	if conns == nil {
-		conns = make(map[string]struct{})
-		g.orgs[org] = conns
+		conns = g.addOrg(org)
 	}
-	conns[conn] = struct{}{}
+	if _, ok := conns[conn]; !ok {
+		conns[g.names.Join(conn)] = &admitted{}
+	}
 	return conns
 }
 
-// addModel admits model on the connection (org, conn).
-func (g *guard) addModel(org, conn, model string) {
-	k := ledger.Key{Org: org, Connection: conn, Model: model}
-	if _, ok := g.models[k]; ok {
-		return
-	}
-	g.models[k] = struct{}{}
-	if model != overflow {
-		g.modelCounts[ledger.ConnectionID{Org: org, Connection: conn}]++
+// addModel admits model on the connection c.
+func (g *guard) addModel(c *admitted, model string) {
+	if !slices.Contains(c.models, model) {
+		c.models = append(c.models, g.names.Join(model))
 	}
 }
 

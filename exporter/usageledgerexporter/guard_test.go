@@ -3,8 +3,11 @@ package usageledgerexporter
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -263,4 +266,54 @@ func TestReservedNamesStayApart(t *testing.T) {
 		key("acme", "b", "_overflow_"): 1,
 		key(overflow, overflow, "m"):   1,
 	}, requests)
+}
+
+// The guard copies the names it admits: the rows read at start cut their
+// names from blocks shared with other text, and a guard holding those
+// strings would keep the blocks alive for the life of the process.
+func TestGuardKeepsNoTextOfItsCallers(t *testing.T) {
+	text := make([]byte, 1<<20)
+	cut := func(off int, s string) string {
+		n := copy(text[off:], s)
+		return unsafe.String(&text[off], n)
+	}
+	alive := weak.Make(&text[0])
+	known := []ledger.Connection{{ConnectionID: ledger.ConnectionID{Org: cut(0, "acme"), Connection: cut(10, "bot-a")}}}
+	rows := []ledger.Row{{Key: ledger.Key{Org: cut(20, "acme"), Connection: cut(30, "bot-b"), Month: cut(40, "2026-11"), Model: cut(50, "m1")}}}
+	g := newGuard(LimitsConfig{Organizations: 10, ConnectionsPerOrganization: 10, ModelsPerConnection: 10}, known, rows)
+	// Names admitted later, and an existing connection given a new model.
+	g.admit(cut(60, "beta"), cut(70, "bot-c"), cut(80, "m2"))
+	g.admit(cut(90, "acme"), cut(100, "bot-a"), cut(110, "m3"))
+	text, known, rows = nil, nil, nil
+
+	runtime.GC()
+	runtime.GC()
+	assert.Nil(t, alive.Value(), "the guard keeps the callers' text alive")
+	assert.Equal(t, placement{"acme", "bot-b", "m1", ""}, g.admit("acme", "bot-b", "m1"))
+	assert.Equal(t, placement{"acme", "bot-a", "m3", ""}, g.admit("acme", "bot-a", "m3"))
+	assert.Equal(t, placement{"beta", "bot-c", "m2", ""}, g.admit("beta", "bot-c", "m2"))
+}
+
+// BenchmarkGuardHeap reports the heap a guard takes for 100,000
+// connections of 100 organizations with one model each, as it is built at
+// start from the ledger's rows.
+func BenchmarkGuardHeap(b *testing.B) {
+	const conns = 100_000
+	rows := make([]ledger.Row, conns)
+	for i := range rows {
+		rows[i].Key = ledger.Key{Org: fmt.Sprintf("org-%d", i%100), Connection: fmt.Sprintf("agent-%06d/openai", i),
+			Month: "2026-11", Model: []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4"}[i%3]}
+	}
+	limits := LimitsConfig{Organizations: 1000, ConnectionsPerOrganization: 10_000, ModelsPerConnection: 100}
+	var before, after runtime.MemStats
+	var g *guard
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		g = newGuard(limits, nil, rows)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+	}
+	runtime.KeepAlive(g)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/conns, "heap-bytes/connection")
 }
