@@ -94,15 +94,17 @@ func TestScrapeMatchesReferenceOverLedger(t *testing.T) {
 	require.NoError(t, writeBudgets(context.Background(), &want, store, &cfg.Budgets, e.calendar, arrival))
 	require.Contains(t, want.String(), `genai_budget_spend_usd{org="org`+"\uFFFD"+`",connection="conn-1",month="2026-11"}`)
 
-	scrape := func(encoding string) *httptest.ResponseRecorder {
+	scrape := func(encoding string) *writeCounter {
 		req := httptest.NewRequest(http.MethodGet, metricsPath, nil)
 		req.Header.Set("Accept-Encoding", encoding)
-		rec := httptest.NewRecorder()
+		rec := &writeCounter{ResponseRecorder: httptest.NewRecorder()}
 		e.serveMetrics(rec, req)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		return rec
 	}
 	plain := scrape("identity")
+	assert.LessOrEqual(t, plain.writes, plain.Body.Len()/(sampleBufferSize-lineRoom)+1,
+		"writes of %d bytes to the connection", plain.Body.Len())
 	assert.Empty(t, plain.Header().Get("Content-Encoding"))
 	if got := plain.Body.Bytes(); !bytes.Equal(want.Bytes(), got) {
 		w, g := bytes.Split(want.Bytes(), []byte("\n")), bytes.Split(got, []byte("\n"))
@@ -113,11 +115,25 @@ func TestScrapeMatchesReferenceOverLedger(t *testing.T) {
 	}
 
 	compressed := scrape("gzip")
+	sent := compressed.Body.Len()
 	assert.Equal(t, "gzip", compressed.Header().Get("Content-Encoding"))
 	zr, err := gzip.NewReader(compressed.Body)
 	require.NoError(t, err)
 	text, err := io.ReadAll(zr)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(want.Bytes(), text), "gzip answer decodes to other text")
-	assert.Less(t, compressed.Body.Len(), len(text)/4)
+	assert.Less(t, sent, len(text)/4)
+	assert.LessOrEqual(t, compressed.writes, sent/compressedBufferSize+1,
+		"writes of %d compressed bytes to the connection", sent)
+}
+
+// writeCounter counts the writes a handler makes to its connection.
+type writeCounter struct {
+	*httptest.ResponseRecorder
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.ResponseRecorder.Write(p)
 }
