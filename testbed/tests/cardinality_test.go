@@ -91,6 +91,10 @@ func TestHighCardinality(t *testing.T) {
 	t.Logf("restarted on the ledger of the history in %s: RSS %d MiB (anonymous %d MiB, mapped files %d MiB)",
 		restartTook.Round(time.Millisecond), atStart.RSS>>20, atStart.RSSAnon>>20, atStart.RSSFile>>20)
 
+	if profile {
+		saveHeapProfile(t, u.pprofAddr, filepath.Join(profileDir(), "high-cardinality-heap-at-start.pprof"))
+	}
+
 	// A steady load on the current month while /metrics is scraped.
 	var (
 		mu      sync.Mutex

@@ -217,8 +217,20 @@ func profileDir() string {
 
 // saveProfile records a CPU profile of the first 8 s of a phase.
 func saveProfile(t *testing.T, pprofAddr, path string) {
+	fetchProfile(t, pprofAddr, "profile?seconds=8", path)
+}
+
+// saveHeapProfile records what the heap holds now, as of the last garbage
+// collection.
+func saveHeapProfile(t *testing.T, pprofAddr, path string) {
+	fetchProfile(t, pprofAddr, "heap", path)
+}
+
+// fetchProfile saves the profile the collector's pprof extension serves
+// at /debug/pprof/<which>.
+func fetchProfile(t *testing.T, pprofAddr, which, path string) {
 	client := http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get("http://" + pprofAddr + "/debug/pprof/profile?seconds=8")
+	resp, err := client.Get("http://" + pprofAddr + "/debug/pprof/" + which)
 	if err != nil {
 		t.Logf("profile: %v", err)
 		return
@@ -233,7 +245,7 @@ func saveProfile(t *testing.T, pprofAddr, path string) {
 		t.Logf("profile: %v", err)
 		return
 	}
-	t.Logf("CPU profile written to %s", path)
+	t.Logf("profile written to %s", path)
 }
 
 // checkLedger scrapes the ledger's /metrics and requires every counter of
