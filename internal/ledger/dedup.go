@@ -91,6 +91,23 @@ func (s *seenSet) find(fp uint64, key []byte) (e uint32, found bool, err error) 
 	return e, found, nil
 }
 
+// recordedLater reports whether the record key, of fingerprint fp, held
+// by log entry e, was recorded again in a later entry. Only an entry
+// holding a key of the same fingerprint is read, which is seldom any.
+func (s *seenSet) recordedLater(fp uint64, key []byte, e uint32) (bool, error) {
+	p := s.index.candidates(fp)
+	for cand, ok := p.next(); ok; cand, ok = p.next() {
+		if cand == e || s.index.entries[cand].seq < s.index.entries[e].seq {
+			continue
+		}
+		holds, err := s.holds(cand, key)
+		if err != nil || holds {
+			return holds, err
+		}
+	}
+	return false, nil
+}
+
 // warm looks the keys of b up ahead of record (see [fpTable.touch]).
 func (s *seenSet) warm(b *Batch) {
 	var rec [1 + responseKeySize]byte
@@ -180,7 +197,7 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 	if d.Window <= 0 {
 		return 0, 0, nil
 	}
-	budget := max(minTrim, 2*s.added)
+	budget := max(s.index.trimFloor, 2*s.added)
 	cutoff := d.Arrival.UnixNano() - d.Window.Nanoseconds()
 	overLimit := func() bool { return d.MaxEntries > 0 && s.index.live > int64(d.MaxEntries) }
 
@@ -214,10 +231,15 @@ func (s *seenSet) trim(d Dedup) (expired, evicted int64, err error) {
 				return expired, evicted, fmt.Errorf("dedup log record of %d bytes, expecting %d: %w", len(rest), n, errCorrupt)
 			}
 			// A record whose key was recorded again later has no index entry
-			// of its own. Where another key of the entry shares its
-			// fingerprint, it may take that key's entry instead, and that
-			// key's record then finds none: the count removed is the same.
-			if s.index.drop(s.index.fingerprint(rest[:n]), e) {
+			// of its own, and must not take the entry of another key of
+			// this log entry that shares its fingerprint: that key would be
+			// forgotten while its record stays.
+			fp := s.index.fingerprint(rest[:n])
+			later, err := s.recordedLater(fp, rest[:n], e)
+			if err != nil {
+				return expired, evicted, err
+			}
+			if !later && s.index.drop(fp, e) {
 				if arrival < cutoff {
 					expired++
 				} else {

@@ -65,3 +65,49 @@ func TestRecordedAgainAfterItsWindow(t *testing.T) {
 	r = commit(t0.Add(402*time.Second), spanA)
 	require.Equal(t, int64(1), r.Duplicates, "after the file is opened again: %+v", r)
 }
+
+// TestTrimSkipsAKeyRecordedAgain has keys A and B of one log entry share a
+// fingerprint, and A recorded again after its window. Trim, allowed two
+// records per commit here, reaches A's old record before B's: it must not
+// take B's index entry for A's, which would forget B while its record
+// stays, and miscount what expired and what is still recorded.
+func TestTrimSkipsAKeyRecordedAgain(t *testing.T) {
+	spanX := SpanKey{Trace: [16]byte{0x11}, Span: [8]byte{7: 1}}
+	spanA := SpanKey{Trace: [16]byte{0xAA}, Span: [8]byte{7: 2}}
+	spanB := SpanKey{Trace: [16]byte{0xBB}, Span: [8]byte{7: 3}}
+	spanC := SpanKey{Trace: [16]byte{0xCC}, Span: [8]byte{7: 4}}
+	recA, recB := appendSpanRecord(nil, spanA), appendSpanRecord(nil, spanB)
+	seed := maphash.MakeSeed()
+	opts := openOptions{lockTimeout: time.Second, noSync: true, trimFloor: 1,
+		fingerprint: func(key []byte) uint64 {
+			if bytes.Equal(key, recA) || bytes.Equal(key, recB) {
+				return 7 << 24
+			}
+			return maphash.Bytes(seed, key)
+		}}
+	s, err := openFileStore(filepath.Join(t.TempDir(), "ledger.db"), opts)
+	require.NoError(t, err)
+	defer s.close()
+
+	const window = 300 * time.Second
+	t0 := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	row := Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	commit := func(at time.Time, keys ...SpanKey) CommitResult {
+		b := NewBatch()
+		b.SetDedup(Dedup{Arrival: at, Window: window})
+		for _, k := range keys {
+			b.AddSpan(k, SpanCall{Key: row, Counters: Counters{Requests: 1}})
+		}
+		res, err := s.commit(context.Background(), b)
+		require.NoError(t, err)
+		requireIndexMatchesLog(t, s)
+		return res
+	}
+	require.Equal(t, CommitResult{Counted: 3, Recorded: 3}, commit(t0, spanX, spanA, spanB))
+	// A again, its window over: its old record is stale. Trim looks at X
+	// and A's old record, and stops before B's.
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 2, Expired: 1}, commit(t0.Add(400*time.Second), spanA))
+	// The next commit's trim reaches B.
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 2, Expired: 1}, commit(t0.Add(401*time.Second), spanC))
+	require.Equal(t, CommitResult{Duplicates: 2, Recorded: 2}, commit(t0.Add(402*time.Second), spanA, spanC))
+}

@@ -110,6 +110,9 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	db.NoSync = o.noSync
 
 	seen := newSeenIndex(o.fingerprint)
+	if o.trimFloor > 0 {
+		seen.trimFloor = o.trimFloor
+	}
 	if err := db.View(seen.load); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: dedup log: %w", path, err)

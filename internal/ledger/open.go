@@ -21,7 +21,10 @@ type openOptions struct {
 	// fingerprint replaces the dedup index's hash, so that tests can make
 	// keys collide.
 	fingerprint func(key []byte) uint64
-	logger      *zap.Logger
+	// trimFloor replaces minTrim, so that tests can leave trim behind with
+	// a few keys.
+	trimFloor int64
+	logger    *zap.Logger
 }
 
 // WithLockTimeout sets how long Open waits for another process to release the

@@ -36,6 +36,9 @@ type seenIndex struct {
 	seed  maphash.Seed
 	hash  func(key []byte) uint64 // replaces maphash when set
 	table *fpTable
+	// trimFloor is the least number of records a commit's trim may look
+	// at: minTrim, unless a test lowers it.
+	trimFloor int64
 	// entries holds the sequence number and arrival of every log entry, by
 	// the number the table knows it by; numbers maps a sequence number back.
 	// free are the numbers of entries gone, for reuse; freed those that the
@@ -94,10 +97,11 @@ type undoStep struct {
 
 func newSeenIndex(hash func(key []byte) uint64) *seenIndex {
 	return &seenIndex{
-		seed:    maphash.MakeSeed(),
-		hash:    hash,
-		table:   newFPTable(0),
-		numbers: make(map[uint64]uint32),
+		seed:      maphash.MakeSeed(),
+		hash:      hash,
+		table:     newFPTable(0),
+		trimFloor: minTrim,
+		numbers:   make(map[uint64]uint32),
 	}
 }
 
