@@ -111,3 +111,73 @@ func TestTrimSkipsAKeyRecordedAgain(t *testing.T) {
 	require.Equal(t, CommitResult{Counted: 1, Recorded: 2, Expired: 1}, commit(t0.Add(401*time.Second), spanC))
 	require.Equal(t, CommitResult{Duplicates: 2, Recorded: 2}, commit(t0.Add(402*time.Second), spanA, spanC))
 }
+
+// TestReopenWithAKeyRecordedThreeTimes has keys A and B of one log entry
+// share a fingerprint, and A recorded again twice, each time after its
+// window, while trim lags so far behind that all three records of A are in
+// the log when the file is opened again. Rebuilding the index must give A
+// its latest record and keep B's: afterwards every answer is the
+// contract's, and B's expiry is counted when trim reaches it.
+func TestReopenWithAKeyRecordedThreeTimes(t *testing.T) {
+	span := func(n byte) SpanKey { return SpanKey{Trace: [16]byte{0x42, n}, Span: [8]byte{7: n}} }
+	spanA, spanB := span(0xA), span(0xB)
+	recA, recB := appendSpanRecord(nil, spanA), appendSpanRecord(nil, spanB)
+	seed := maphash.MakeSeed()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	opts := openOptions{lockTimeout: time.Second, noSync: true, trimFloor: 1,
+		fingerprint: func(key []byte) uint64 {
+			if bytes.Equal(key, recA) || bytes.Equal(key, recB) {
+				return 7 << 24
+			}
+			return maphash.Bytes(seed, key)
+		}}
+	s, err := openFileStore(path, opts)
+	require.NoError(t, err)
+	defer func() { _ = s.close() }()
+
+	const window = 300 * time.Second
+	t0 := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	row := Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	commit := func(at time.Time, keys ...SpanKey) CommitResult {
+		b := NewBatch()
+		b.SetDedup(Dedup{Arrival: at, Window: window})
+		for _, k := range keys {
+			b.AddSpan(k, SpanCall{Key: row, Counters: Counters{Requests: 1}})
+		}
+		res, err := s.commit(context.Background(), b)
+		require.NoError(t, err)
+		requireIndexMatchesLog(t, s)
+		return res
+	}
+	// Ten keys first, so that trim, two records per commit here, is still
+	// on them when A comes back the second time.
+	var fill []SpanKey
+	for i := range 10 {
+		fill = append(fill, span(byte(0x10+i)))
+	}
+	require.Equal(t, CommitResult{Counted: 10, Recorded: 10}, commit(t0, fill...))
+	require.Equal(t, CommitResult{Counted: 2, Recorded: 12}, commit(t0.Add(time.Second), spanA, spanB))
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 10, Expired: 2}, commit(t0.Add(400*time.Second), spanA))
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 8, Expired: 2}, commit(t0.Add(800*time.Second), spanA))
+
+	require.NoError(t, s.close())
+	s, err = openFileStore(path, opts)
+	require.NoError(t, err)
+	requireIndexMatchesLog(t, s)
+	require.Equal(t, int64(8), s.seen.live, "six fillers, B, and A's latest record")
+
+	// Each commit adds a key and trims two records: the six fillers left
+	// in three commits, then A's first record (skipped: recorded again
+	// later) and B's.
+	for i := range 3 {
+		require.Equal(t, CommitResult{Counted: 1, Recorded: int64(7 - i), Expired: 2},
+			commit(t0.Add(time.Duration(801+i)*time.Second), span(byte(0x80+i))))
+	}
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 5, Expired: 1},
+		commit(t0.Add(804*time.Second), span(0x83)), "B expired, A's first record skipped")
+	// A's second record goes, skipped too; A is still within the window
+	// of its third.
+	require.Equal(t, CommitResult{Duplicates: 1, Recorded: 5}, commit(t0.Add(900*time.Second), spanA))
+	require.Equal(t, CommitResult{Counted: 1, Recorded: 6}, commit(t0.Add(901*time.Second), spanB),
+		"B expired long ago")
+}

@@ -272,21 +272,24 @@ func (x *seenIndex) load(tx *bolt.Tx) error {
 		}
 		x.next = max(x.next, seq+1)
 		return eachLogRecord(v, func(key []byte) error {
+			// The index entry of an earlier record of key is the latest
+			// entry holding it, as in [seenSet.find]: an older one may
+			// still hold a stale record of key, and its index entry is
+			// then another key's of the same fingerprint.
 			fp := x.fingerprint(key)
 			var earlier uint32
 			found := false
 			p := x.candidates(fp)
 			for c, ok := p.next(); ok; c, ok = p.next() {
-				if c == e {
+				if c == e || found && x.entries[c].seq <= x.entries[earlier].seq {
 					continue // the same key twice in one entry is damage; keep both
 				}
-				var err error
-				if found, err = logEntryHolds(log, x.entries[c], key); err != nil {
+				holds, err := logEntryHolds(log, x.entries[c], key)
+				if err != nil {
 					return err
 				}
-				if found {
-					earlier = c
-					break
+				if holds {
+					earlier, found = c, true
 				}
 			}
 			if found {
