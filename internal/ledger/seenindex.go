@@ -71,10 +71,12 @@ type logEntry struct {
 	arrival int64
 }
 
-// maxLogEntries is how many log entries the index can tell apart. Every
-// entry holds at least one key, so reaching it takes 2³² keys, some 50 GiB
-// of index.
-const maxLogEntries = math.MaxUint32
+// maxLogEntries is how many log entries the index can tell apart: a log
+// of over 240 GB, as an entry takes at least 57 bytes of the file (its
+// 16-byte key, one 25-byte record and bbolt's 16 bytes per element). A
+// commit that would open one more fails. A variable, so that a test can
+// reach it.
+var maxLogEntries = math.MaxUint32
 
 type undoKind uint8
 
@@ -198,7 +200,7 @@ func (x *seenIndex) enter(l logEntry) (uint32, error) {
 		x.entries[e] = l
 	} else {
 		if len(x.entries) >= maxLogEntries {
-			return 0, fmt.Errorf("the dedup log holds %d entries, the most its index can tell apart; lower dedup::max_entries", len(x.entries))
+			return 0, fmt.Errorf("the dedup log holds %d entries, the most its index can tell apart (a log of over 240 GB); no commit with dedup keys can be added", len(x.entries))
 		}
 		e = uint32(len(x.entries))
 		x.entries = append(x.entries, l)

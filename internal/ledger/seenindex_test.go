@@ -126,3 +126,46 @@ func TestEntryNumbersSurviveAFailedTransaction(t *testing.T) {
 	assert.Equal(t, CommitResult{Duplicates: 4, Recorded: 4}, commit(t0.Add(2*time.Hour+3*time.Second), 1, 2, 4, 5))
 	assert.Equal(t, CommitResult{Counted: 1, Recorded: 5}, commit(t0.Add(2*time.Hour+4*time.Second), 3))
 }
+
+// When the log holds as many entries as the index can number, a commit
+// that would open another fails whole, with an error that says so, and
+// leaves the ledger and its index as they were; a commit without dedup
+// still counts.
+func TestTooManyLogEntriesFailsTheCommit(t *testing.T) {
+	defer func(n int) { maxLogEntries = n }(maxLogEntries)
+	maxLogEntries = 2
+	s, err := openFileStore(filepath.Join(t.TempDir(), "ledger.db"), openOptions{lockTimeout: time.Second, noSync: true})
+	require.NoError(t, err)
+	defer func() { _ = s.close() }()
+
+	t0 := time.Date(2026, time.November, 10, 9, 0, 0, 0, time.UTC)
+	row := Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}
+	commit := func(at time.Time, window time.Duration, span byte) (CommitResult, error) {
+		b := NewBatch()
+		b.SetDedup(Dedup{Arrival: at, Window: window})
+		b.AddSpan(SpanKey{Trace: [16]byte{span}, Span: [8]byte{7: span}}, SpanCall{Key: row, Counters: Counters{Requests: 1}})
+		return s.commit(context.Background(), b)
+	}
+	requests := func() uint64 {
+		rows, err := s.rows(context.Background(), []string{"2026-11"})
+		require.NoError(t, err)
+		require.Len(t, rows, 1)
+		return rows[0].Requests
+	}
+
+	for i := range 2 {
+		res, err := commit(t0.Add(time.Duration(i)*time.Minute), time.Hour, byte(1+i))
+		require.NoError(t, err)
+		require.Equal(t, int64(1), res.Counted)
+	}
+	_, err = commit(t0.Add(2*time.Minute), time.Hour, 3)
+	require.ErrorContains(t, err, "the dedup log holds 2 entries, the most its index can tell apart (a log of over 240 GB); no commit with dedup keys can be added")
+	requireIndexMatchesLog(t, s)
+	assert.Equal(t, uint64(2), requests(), "the failed commit counted nothing")
+	assert.Equal(t, int64(2), s.seen.live)
+
+	res, err := commit(t0.Add(3*time.Minute), 0, 3)
+	require.NoError(t, err)
+	assert.Equal(t, CommitResult{Counted: 1, Recorded: 2}, res, "dedup off: counted, nothing recorded")
+	assert.Equal(t, uint64(3), requests())
+}
