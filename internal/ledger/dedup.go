@@ -75,9 +75,14 @@ func (s *seenSet) holds(e uint32, key []byte) (bool, error) {
 // entry shares the fingerprint, the entry is still a candidate. The latest
 // entry holds the record that counts.
 func (s *seenSet) find(fp uint64, key []byte) (e uint32, found bool, err error) {
+	return s.latest(fp, key, noEntry)
+}
+
+// latest is find, with the log entry except left out.
+func (s *seenSet) latest(fp uint64, key []byte, except uint32) (e uint32, found bool, err error) {
 	p := s.index.candidates(fp)
 	for cand, ok := p.next(); ok; cand, ok = p.next() {
-		if found && s.index.entries[cand].seq <= s.index.entries[e].seq {
+		if cand == except || found && s.index.entries[cand].seq <= s.index.entries[e].seq {
 			continue
 		}
 		holds, err := s.holds(cand, key)
@@ -95,17 +100,8 @@ func (s *seenSet) find(fp uint64, key []byte) (e uint32, found bool, err error) 
 // by log entry e, was recorded again in a later entry. Only an entry
 // holding a key of the same fingerprint is read, which is seldom any.
 func (s *seenSet) recordedLater(fp uint64, key []byte, e uint32) (bool, error) {
-	p := s.index.candidates(fp)
-	for cand, ok := p.next(); ok; cand, ok = p.next() {
-		if cand == e || s.index.entries[cand].seq < s.index.entries[e].seq {
-			continue
-		}
-		holds, err := s.holds(cand, key)
-		if err != nil || holds {
-			return holds, err
-		}
-	}
-	return false, nil
+	other, found, err := s.latest(fp, key, e)
+	return found && s.index.entries[other].seq > s.index.entries[e].seq, err
 }
 
 // warm looks the keys of b up ahead of record (see [fpTable.touch]).

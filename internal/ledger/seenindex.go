@@ -78,6 +78,9 @@ type logEntry struct {
 // reach it.
 var maxLogEntries = math.MaxUint32
 
+// noEntry is the number of no log entry: numbers stay below maxLogEntries.
+const noEntry = math.MaxUint32
+
 type undoKind uint8
 
 const (
@@ -263,6 +266,7 @@ func (x *seenIndex) load(tx *bolt.Tx) error {
 	x.entries = make([]logEntry, 0, entries)
 	x.numbers = make(map[uint64]uint32, entries)
 	x.free = nil
+	set := newSeenSet(tx, x)
 	return log.ForEach(func(k, v []byte) error {
 		arrival, seq, err := decodeLogKey(k)
 		if err != nil {
@@ -275,24 +279,15 @@ func (x *seenIndex) load(tx *bolt.Tx) error {
 		x.next = max(x.next, seq+1)
 		return eachLogRecord(v, func(key []byte) error {
 			// The index entry of an earlier record of key is the latest
-			// entry holding it, as in [seenSet.find]: an older one may
+			// entry holding it, as for a commit's lookup: an older one may
 			// still hold a stale record of key, and its index entry is
-			// then another key's of the same fingerprint.
+			// then another key's of the same fingerprint. This entry is
+			// left out: the same key twice in one entry is damage, and
+			// both are kept.
 			fp := x.fingerprint(key)
-			var earlier uint32
-			found := false
-			p := x.candidates(fp)
-			for c, ok := p.next(); ok; c, ok = p.next() {
-				if c == e || found && x.entries[c].seq <= x.entries[earlier].seq {
-					continue // the same key twice in one entry is damage; keep both
-				}
-				holds, err := logEntryHolds(log, x.entries[c], key)
-				if err != nil {
-					return err
-				}
-				if holds {
-					earlier, found = c, true
-				}
+			earlier, found, err := set.latest(fp, key, e)
+			if err != nil {
+				return err
 			}
 			if found {
 				x.table.remove(fp, earlier)
