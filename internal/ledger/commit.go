@@ -77,7 +77,7 @@ func (s *fileStore) commitLoop() {
 // cannot fail the others; a failed transaction applies nothing.
 func (s *fileStore) commitGroup(group []*commitRequest) {
 	s.seen.begin()
-	err := s.db.Update(func(tx *bolt.Tx) error { return applyGroup(tx, s.seen, group) })
+	err := update(s.db, func(tx *bolt.Tx) error { return applyGroup(tx, s.seen, group) })
 	if err != nil {
 		s.seen.rollback()
 	} else {

@@ -72,7 +72,7 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		return nil, err
 	}
 	started := time.Now()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	db, err := openBolt(path, &bolt.Options{
 		Timeout: o.lockTimeout,
 		// The free page list is written with every commit, 8 bytes per
 		// free page (a page or two while commits reuse what trims free),
@@ -95,7 +95,7 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		logger = zap.NewNop()
 	}
 	var upgradedFrom uint32
-	if err := db.Update(func(tx *bolt.Tx) error {
+	if err := update(db, func(tx *bolt.Tx) error {
 		var err error
 		upgradedFrom, err = initFormat(tx)
 		return err
@@ -113,7 +113,7 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if o.trimFloor > 0 {
 		seen.trimFloor = o.trimFloor
 	}
-	if err := db.View(seen.load); err != nil {
+	if err := view(db, seen.load); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: dedup log: %w", path, err)
 	}
@@ -327,7 +327,7 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 		}
 	}
 	var out []Row
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := view(s.db, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRows).Cursor()
 		// Counting the keys and their bytes first, which reads no values,
 		// lets the rows go into one allocation of the right size instead
@@ -373,7 +373,7 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 		return nil, err
 	}
 	var out []Connection
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := view(s.db, func(tx *bolt.Tx) error {
 		names := textblocks.New(namesBlockSize)
 		return tx.Bucket(bucketConnections).ForEach(func(k, v []byte) error {
 			conn, err := decodeConnectionIn(k, v, &names)
@@ -400,7 +400,7 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 	keys = slices.CompactFunc(keys, bytes.Equal)
 
 	out := make([]Connection, 0, len(keys))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := view(s.db, func(tx *bolt.Tx) error {
 		// One cursor for all: Bucket.Get would allocate a cursor per key.
 		c := tx.Bucket(bucketConnections).Cursor()
 		names := textblocks.New(namesBlockSize)
@@ -490,7 +490,7 @@ func (s *fileStore) zones(ctx context.Context, months []string) (map[OrgMonth]st
 		return nil, err
 	}
 	out := make(map[OrgMonth]string)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := view(s.db, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketZones).Cursor()
 		for _, month := range months {
 			if err := ValidateMonth(month); err != nil {
@@ -511,7 +511,7 @@ func (s *fileStore) backup(ctx context.Context, start func(size int64) io.Writer
 		return 0, err
 	}
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := view(s.db, func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(start(tx.Size()))
 		return err

@@ -22,7 +22,7 @@ import (
 // bbolt writes the file with write calls, never through the map, so the
 // mapped pages are never dirty and nothing is lost.
 func releaseMapped(db *bolt.DB) {
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = view(db, func(tx *bolt.Tx) error {
 		releaseMappedIn(tx)
 		return nil
 	})
