@@ -137,7 +137,8 @@ func TestBillionCallsSumExactly(t *testing.T) {
 
 	// A million tokens at the dearest rate, a billion times, goes past 2^64
 	// picodollars and stays exact in the ledger's 128 bits.
-	perCall, err := Price{Rates: Rates{Output: high}}.Cost(Tokens{Output: 1_000_000})
+	dearestRate := Price{Rates: Rates{Output: high}}
+	perCall, err := dearestRate.Cost(Tokens{Output: 1_000_000})
 	require.NoError(t, err)
 	got = times(ledger.PicoUSD(uint64(perCall)), calls)
 	want := new(big.Int).Mul(big.NewInt(perCall), big.NewInt(calls))

@@ -3,6 +3,7 @@ package pricing // import "github.com/usageledger/usageledger/internal/pricing"
 import (
 	"errors"
 	"math"
+	"math/bits"
 )
 
 var (
@@ -48,50 +49,38 @@ type Tokens struct {
 // priced at the tier's rates, not only the tokens above the threshold. A
 // tool or MCP call reports no tokens and costs its PerCall price. Cost never
 // wraps around: it returns [ErrCostOverflow] instead. It does not allocate.
-func (p Price) Cost(t Tokens) (int64, error) {
+func (p *Price) Cost(t Tokens) (int64, error) {
 	if t.Input < 0 || t.Output < 0 || t.CacheRead < 0 || t.CacheWrite < 0 ||
 		t.CacheWrite1h < 0 || t.WebSearches < 0 ||
 		t.CacheRead > t.Input || t.CacheWrite > t.Input-t.CacheRead ||
 		t.CacheWrite1h > t.CacheWrite {
 		return 0, ErrInconsistentTokens
 	}
-	rates := p.Rates
+	rates := &p.Rates
 	if p.LongContext.Above > 0 && t.Input > p.LongContext.Above {
-		rates = p.LongContext.Rates
+		rates = &p.LongContext.Rates
 	}
 
-	total := p.PerCall
-	for _, part := range [...][2]int64{
-		{t.Input - t.CacheRead - t.CacheWrite, rates.Input},
-		{t.CacheRead, rates.CacheRead},
-		{t.CacheWrite - t.CacheWrite1h, rates.CacheWrite},
-		{t.CacheWrite1h, rates.CacheWrite1h},
-		{t.Output, rates.Output},
-		{t.WebSearches, p.WebSearch},
-	} {
-		amount, ok := mul(part[0], part[1])
-		if !ok {
-			return 0, ErrCostOverflow
-		}
-		if total, ok = add(total, amount); !ok {
-			return 0, ErrCostOverflow
-		}
+	// Counts and rates are at most MaxInt64, so each product is exact in
+	// 128 bits; the sum stays in 64 unsigned bits until it overflows
+	// int64, and a negative rate or PerCall, read as unsigned, always does.
+	total, ok := uint64(p.PerCall), true
+	total, ok = addProduct(total, ok, t.Input-t.CacheRead-t.CacheWrite, rates.Input)
+	total, ok = addProduct(total, ok, t.CacheRead, rates.CacheRead)
+	total, ok = addProduct(total, ok, t.CacheWrite-t.CacheWrite1h, rates.CacheWrite)
+	total, ok = addProduct(total, ok, t.CacheWrite1h, rates.CacheWrite1h)
+	total, ok = addProduct(total, ok, t.Output, rates.Output)
+	total, ok = addProduct(total, ok, t.WebSearches, p.WebSearch)
+	if !ok || total > math.MaxInt64 {
+		return 0, ErrCostOverflow
 	}
-	return total, nil
+	return int64(total), nil
 }
 
-// mul returns a·b for non-negative a and b, and false if it overflows.
-func mul(a, b int64) (int64, bool) {
-	if a != 0 && b > math.MaxInt64/a {
-		return 0, false
-	}
-	return a * b, true
-}
-
-// add returns a+b for non-negative a and b, and false if it overflows.
-func add(a, b int64) (int64, bool) {
-	if a > math.MaxInt64-b {
-		return 0, false
-	}
-	return a + b, true
+// addProduct returns total + count·rate, and false if ok was false or the
+// sum needs more than 64 bits. count is not negative.
+func addProduct(total uint64, ok bool, count, rate int64) (uint64, bool) {
+	hi, lo := bits.Mul64(uint64(count), uint64(rate))
+	sum, carry := bits.Add64(total, lo, 0)
+	return sum, ok && hi|carry == 0
 }

@@ -1,6 +1,9 @@
 package pricing
 
 import (
+	"math"
+	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -120,4 +123,85 @@ func TestCostDoesNotAllocate(t *testing.T) {
 		_, _ = p.Cost(tok)
 	})
 	assert.Zero(t, allocs)
+}
+
+// TestCostAgainstBigIntegers prices random calls, many of them near the
+// edge of int64, and compares each cost with the same sum worked out in
+// math/big: the exact cost when it fits in int64, ErrCostOverflow when it
+// does not.
+func TestCostAgainstBigIntegers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	// value is a count or a rate: small, or at some magnitude up to MaxInt64.
+	value := func() int64 {
+		switch rng.IntN(4) {
+		case 0:
+			return 0
+		case 1:
+			return rng.Int64N(1 << 20)
+		case 2:
+			return math.MaxInt64 - rng.Int64N(1<<10)
+		default:
+			return rng.Int64N(math.MaxInt64 >> rng.IntN(63))
+		}
+	}
+	// upTo returns a count from 0 to n.
+	upTo := func(n int64) int64 {
+		if n == math.MaxInt64 {
+			return rng.Int64()
+		}
+		return rng.Int64N(n + 1)
+	}
+	var fits, overflows int
+	for range 200_000 {
+		p := Price{Rates: Rates{Input: value(), Output: value(), CacheRead: value(),
+			CacheWrite: value(), CacheWrite1h: value()}, PerCall: value(), WebSearch: value()}
+		tok := Tokens{Input: value(), Output: value(), WebSearches: value()}
+		tok.CacheRead = upTo(tok.Input)
+		tok.CacheWrite = upTo(tok.Input - tok.CacheRead)
+		tok.CacheWrite1h = upTo(tok.CacheWrite)
+
+		want := big.NewInt(p.PerCall)
+		for _, term := range [][2]int64{
+			{tok.Input - tok.CacheRead - tok.CacheWrite, p.Input},
+			{tok.CacheRead, p.CacheRead},
+			{tok.CacheWrite - tok.CacheWrite1h, p.CacheWrite},
+			{tok.CacheWrite1h, p.CacheWrite1h},
+			{tok.Output, p.Output},
+			{tok.WebSearches, p.WebSearch},
+		} {
+			want.Add(want, new(big.Int).Mul(big.NewInt(term[0]), big.NewInt(term[1])))
+		}
+
+		got, err := p.Cost(tok)
+		if want.IsInt64() {
+			fits++
+			require.NoError(t, err, "%+v %+v", p, tok)
+			require.Equal(t, want.Int64(), got, "%+v %+v", p, tok)
+		} else {
+			overflows++
+			require.ErrorIs(t, err, ErrCostOverflow, "%+v %+v = %s", p, tok, want)
+		}
+	}
+	// Both answers must have been checked often.
+	require.Greater(t, fits, 10_000)
+	require.Greater(t, overflows, 10_000)
+}
+
+// TestCostRejectsNegativeRates: a negative rate or per-call price cannot
+// come from a price list; one built by hand makes every call that uses it
+// overflow rather than pay the caller.
+func TestCostRejectsNegativeRates(t *testing.T) {
+	for _, p := range []Price{
+		{Rates: Rates{Input: -1}},
+		{Rates: Rates{Output: math.MinInt64}},
+		{PerCall: -5},
+	} {
+		_, err := p.Cost(Tokens{Input: 10, Output: 10})
+		require.ErrorIs(t, err, ErrCostOverflow, "%+v", p)
+	}
+	// A negative rate of a quantity the call did not use costs nothing.
+	free := Price{Rates: Rates{Input: 2, CacheRead: -1}}
+	got, err := free.Cost(Tokens{Input: 10})
+	require.NoError(t, err)
+	require.Equal(t, int64(20), got)
 }
