@@ -68,7 +68,7 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		return nil, fmt.Errorf("ledger directory: %w", err)
 	}
 
-	if err := checkLength(path); err != nil {
+	if err := checkFile(path); err != nil {
 		return nil, err
 	}
 	started := time.Now()
@@ -133,12 +133,15 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	return s, nil
 }
 
-// checkLength refuses a file shorter than its last commit says it is, as
+// checkFile refuses a file shorter than its last commit says it is, as
 // one cut short by a full disk or a partial copy. bbolt would map it and
 // fault reading the missing pages, some of them in a goroutine of its own,
-// where the fault crashes the process instead of becoming an error. A file
-// whose meta pages do not read is left to bbolt, which refuses it.
-func checkLength(path string) error {
+// where the fault crashes the process instead of becoming an error. It
+// also refuses a file whose free-page list is not on the page its last
+// commit names: bbolt reads that page while it opens the file and panics
+// on it, leaving the file open and locked. A file whose meta pages do not
+// read is left to bbolt, which refuses it.
+func checkFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil // missing, or bbolt reports why it cannot open it
@@ -163,10 +166,22 @@ func checkLength(path string) error {
 		return fmt.Errorf("ledger file %q is %d bytes, but its last commit wrote %d pages of %d bytes (%d bytes): "+
 			"the file was cut short; restore it from a backup", path, st.Size(), best.pages, best.pageSize, need)
 	}
+	if best.freelist != noFreelist {
+		const freelistPage = 0x10 // bbolt's flag of a free-list page
+		var header [10]byte       // page id, flags
+		if _, err := f.ReadAt(header[:], int64(best.freelist)*int64(best.pageSize)); err != nil {
+			return fmt.Errorf("ledger file %q: reading its free-page list: %w", path, err)
+		}
+		id, flags := binary.LittleEndian.Uint64(header[0:]), binary.LittleEndian.Uint16(header[8:])
+		if id != best.freelist || flags != freelistPage {
+			return fmt.Errorf("ledger file %q: %w (its free-page list should be page %d, which reads as page %d "+
+				"with flags %#x)", path, errDamaged, best.freelist, id, flags)
+		}
+	}
 	return nil
 }
 
-// boltMeta is what checkLength reads of a bbolt meta page.
+// boltMeta is what checkFile reads of a bbolt meta page.
 type boltMeta struct {
 	pageSize uint32
 	freelist uint64 // page of the free page list, or noFreelist
