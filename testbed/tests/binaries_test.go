@@ -2,6 +2,7 @@ package tests
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,12 +70,13 @@ var (
 
 // diyBinary builds the do-it-yourself collector once per run with
 // build-diy.sh (which skips the build when the binary is up to date) and
-// returns its path; without ocb the scenario skips.
-func diyBinary(t *testing.T) string {
+// returns its path, or an error when there is no binary and the build
+// failed (without ocb, say).
+func diyBinary(t *testing.T) (string, error) {
 	t.Helper()
 	bin, err := filepath.Abs("../bin/otelcol-diy")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	diyOnce.Do(func() {
 		cmd := exec.Command("./build-diy.sh")
@@ -83,9 +85,9 @@ func diyBinary(t *testing.T) string {
 	})
 	if diyErr != nil {
 		if _, err := os.Stat(bin); err != nil {
-			t.Skipf("the do-it-yourself collector is not built and build-diy.sh failed (%v):\n%s", diyErr, diyLog)
+			return "", fmt.Errorf("the do-it-yourself collector is not built and build-diy.sh failed (%v):\n%s", diyErr, diyLog)
 		}
 		t.Logf("build-diy.sh failed (%v); using the existing %s", diyErr, bin)
 	}
-	return bin
+	return bin, nil
 }
