@@ -2,6 +2,7 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,16 +75,24 @@ func (s *fileStore) commitLoop() {
 
 // commitGroup commits the group in one transaction. If that fails and the
 // group holds more than one commit, each is tried alone, so that one batch
-// cannot fail the others; a failed transaction applies nothing.
+// cannot fail the others; a failed transaction applies nothing. Once a
+// commit has met a damaged page, every commit fails as it did, without
+// going to bbolt (see fileStore.broken).
 func (s *fileStore) commitGroup(group []*commitRequest) {
-	s.seen.begin()
-	err := update(s.db, func(tx *bolt.Tx) error { return applyGroup(tx, s.seen, group) })
-	if err != nil {
-		s.seen.rollback()
-	} else {
-		s.seen.keep()
+	err := s.broken
+	if err == nil {
+		s.seen.begin()
+		err = update(s.db, func(tx *bolt.Tx) error { return applyGroup(tx, s.seen, group) })
+		if err != nil {
+			s.seen.rollback()
+		} else {
+			s.seen.keep()
+		}
+		if errors.Is(err, errDamaged) {
+			s.broken = err
+		}
 	}
-	if err != nil && len(group) > 1 {
+	if err != nil && len(group) > 1 && s.broken == nil {
 		for _, req := range group {
 			s.commitGroup([]*commitRequest{req})
 		}

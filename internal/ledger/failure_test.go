@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -221,7 +223,7 @@ func TestDamagedPagesAreErrors(t *testing.T) {
 		failed = reported(err) || failed
 		_, err = s.Commit(ctx, bulk(21, 50))
 		failed = reported(err) || failed
-		require.NoError(t, s.Close())
+		failed = reported(s.Close()) || failed
 		if failed {
 			later++
 			continue
@@ -238,4 +240,169 @@ func TestDamagedPagesAreErrors(t *testing.T) {
 	// log, the free list) and those only a read or commit does (rows).
 	assert.Positive(t, atOpen)
 	assert.Positive(t, later)
+}
+
+// freelistPage returns the page of the free-page list that the newer of
+// the two meta pages of file names.
+func freelistPage(t *testing.T, file []byte) int {
+	t.Helper()
+	const header, pageSize = 16, 4096
+	le := binary.LittleEndian
+	meta := file[header:]
+	if other := file[pageSize+header:]; le.Uint64(other[48:]) > le.Uint64(meta[48:]) {
+		meta = other
+	}
+	return int(le.Uint64(meta[32:]))
+}
+
+// TestDamagedFreeListIsRefusedAtOpen damages the free-page list in ways its
+// page header does not show: bbolt would trust them and, at the commit
+// every open makes, loop over billions of pages or write the new list over
+// a page in use. The open refuses each, and the file restored opens again.
+func TestDamagedFreeListIsRefusedAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	for round := 1; round <= 20; round++ {
+		_, err := s.Commit(context.Background(), bulk(round, 50))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	pristine, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := freelistPage(t, pristine) * 4096
+	le := binary.LittleEndian
+	count := int(le.Uint16(pristine[page+10:]))
+	require.Positive(t, count, "the test needs a free page in the list")
+
+	for name, damage := range map[string]func(b []byte){
+		"spans past the end":  func(b []byte) { le.PutUint32(b[page+12:], 0xFFFFFFFF) },
+		"count past the page": func(b []byte) { le.PutUint16(b[page+10:], 0xFFFE) },
+		"a meta page listed":  func(b []byte) { le.PutUint64(b[page+16:], 1) },
+		"a page past the end": func(b []byte) { le.PutUint64(b[page+16+8*(count-1):], uint64(len(b)/4096)) },
+		"out of order": func(b []byte) {
+			le.PutUint64(b[page+16+8*(count-1):], le.Uint64(b[page+16:]))
+			le.PutUint64(b[page+16:], uint64(len(b)/4096-1))
+		},
+	} {
+		damaged := slices.Clone(pristine)
+		damage(damaged)
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+		_, err := ledger.Open(path)
+		require.Error(t, err, name)
+		assert.ErrorContains(t, err, `ledger file "`+path+`": the file is damaged`, name)
+		assert.ErrorContains(t, err, "free-page list", name)
+
+		require.NoError(t, os.WriteFile(path, pristine, 0o600))
+		s, err := ledger.Open(path, ledger.WithLockTimeout(100*time.Millisecond))
+		require.NoError(t, err, name)
+		assert.Equal(t, uint64(20*50), totalRequests(t, s), name)
+		require.NoError(t, s.Close())
+	}
+}
+
+// TestCommitAfterADamagedCommitFailsAtOnce zeroes the free-page list of a
+// ledger that is open, as a disk fault can. The next commit fails; bbolt
+// may then hold its writer lock for good, so every commit after it fails
+// at once instead of waiting forever, reads go on, and Close returns.
+func TestCommitAfterADamagedCommitFailsAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for round := 1; round <= 5; round++ {
+		_, err := s.Commit(ctx, bulk(round, 50))
+		require.NoError(t, err)
+	}
+	file, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt(make([]byte, 4096), int64(freelistPage(t, file))*4096)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	within := func(what string, call func() error) error {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still waits after 10 s", what)
+			return nil
+		}
+	}
+	var failed error
+	for round := 6; round <= 8 && failed == nil; round++ {
+		_, failed = s.Commit(ctx, bulk(round, 50))
+	}
+	require.Error(t, failed, "a commit over the zeroed list must fail")
+	assert.ErrorContains(t, failed, "the file is damaged")
+	for round := 9; round <= 10; round++ {
+		err := within("a commit after the failed one", func() error {
+			_, err := s.Commit(ctx, bulk(round, 50))
+			return err
+		})
+		require.Error(t, err)
+		assert.Equal(t, failed.Error(), err.Error(), "the later commits fail as the first did")
+	}
+	assert.GreaterOrEqual(t, totalRequests(t, s), uint64(5*50))
+	err = within("Close", s.Close)
+	assert.ErrorContains(t, err, "the file is damaged")
+}
+
+// TestOverwrittenKeyLengthsAreErrors gives the first key of every leaf page
+// in turn a length of 256 MiB, as an overwritten page can: bbolt then reads
+// past the file's memory map, which is a fault that no recover catches
+// unless the reading goroutine asks for faults to panic. Every call must
+// come back, with an error naming the file where it read the page.
+func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.db")
+	s, err := ledger.Open(whole)
+	require.NoError(t, err)
+	for round := 1; round <= 20; round++ {
+		_, err := s.Commit(context.Background(), bulk(round, 50))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	pristine, err := os.ReadFile(whole)
+	require.NoError(t, err)
+
+	const pageSize, header, leafFlag = 4096, 16, 0x02
+	le := binary.LittleEndian
+	ctx := context.Background()
+	leaves, reported := 0, 0
+	for page := 2; page < len(pristine)/pageSize; page++ {
+		at := page * pageSize
+		if le.Uint16(pristine[at+8:]) != leafFlag || le.Uint16(pristine[at+10:]) == 0 {
+			continue
+		}
+		leaves++
+		damaged := slices.Clone(pristine)
+		le.PutUint32(damaged[at+header+8:], 1<<28) // the first element's key size
+		path := filepath.Join(dir, fmt.Sprintf("page-%d.db", page))
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+
+		var errs []error
+		s, err := ledger.Open(path)
+		errs = append(errs, err)
+		if err == nil {
+			_, err = s.Rows(ctx, []string{"2026-11"})
+			errs = append(errs, err)
+			_, err = s.Connections(ctx)
+			errs = append(errs, err)
+			_, err = s.Commit(ctx, bulk(21, 50))
+			errs = append(errs, err, s.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			reported++
+			assert.ErrorContains(t, err, `ledger file "`+path+`"`, "page %d", page)
+		}
+	}
+	t.Logf("%d of %d leaf pages reported", reported, leaves)
+	require.Greater(t, leaves, 10)
+	assert.Positive(t, reported)
 }

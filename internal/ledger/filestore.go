@@ -54,6 +54,12 @@ type fileStore struct {
 	db   *bolt.DB
 	// seen indexes the dedup log; only the commit loop uses it.
 	seen *seenIndex
+	// broken is the error of the commit that met a damaged page, after
+	// which bbolt may hold its writer lock for good (see update): the
+	// commits after it fail at once, and close leaves the file to the end
+	// of the process. Only the commit loop sets it; close reads it once
+	// the loop has stopped.
+	broken error
 
 	// requests carries commits to the loop; stop ends it and stopped says
 	// it has ended.
@@ -100,6 +106,8 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		upgradedFrom, err = initFormat(tx)
 		return err
 	}); err != nil {
+		// Even after a damaged page, bbolt's rollback has let the writer
+		// lock go: it reads only the free-page list, which checkFile read.
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
 	}
@@ -137,10 +145,11 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 // one cut short by a full disk or a partial copy. bbolt would map it and
 // fault reading the missing pages, some of them in a goroutine of its own,
 // where the fault crashes the process instead of becoming an error. It
-// also refuses a file whose free-page list is not on the page its last
-// commit names: bbolt reads that page while it opens the file and panics
-// on it, leaving the file open and locked. A file whose meta pages do not
-// read is left to bbolt, which refuses it.
+// also refuses a file whose free-page list does not read as one (see
+// checkFreelist), which bbolt reads while it opens the file and would
+// panic on, leaving the file open and locked, or trust, and write over
+// pages in use. A file whose meta pages do not read, or that another
+// process holds open, is left to bbolt, which refuses it.
 func checkFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -149,6 +158,10 @@ func checkFile(path string) error {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
+		return nil
+	}
+	// A collector that has the file open changes it while it is read here.
+	if lockedByAnother(f) {
 		return nil
 	}
 	// bbolt's two meta pages: page 0 at the start, page 1 one page later.
@@ -167,16 +180,55 @@ func checkFile(path string) error {
 			"the file was cut short; restore it from a backup", path, st.Size(), best.pages, best.pageSize, need)
 	}
 	if best.freelist != noFreelist {
-		const freelistPage = 0x10 // bbolt's flag of a free-list page
-		var header [10]byte       // page id, flags
-		if _, err := f.ReadAt(header[:], int64(best.freelist)*int64(best.pageSize)); err != nil {
-			return fmt.Errorf("ledger file %q: reading its free-page list: %w", path, err)
+		if err := checkFreelist(f, best); err != nil {
+			return fmt.Errorf("ledger file %q: %w (its free-page list, page %d: %v)", path, errDamaged, best.freelist, err)
 		}
-		id, flags := binary.LittleEndian.Uint64(header[0:]), binary.LittleEndian.Uint16(header[8:])
-		if id != best.freelist || flags != freelistPage {
-			return fmt.Errorf("ledger file %q: %w (its free-page list should be page %d, which reads as page %d "+
-				"with flags %#x)", path, errDamaged, best.freelist, id, flags)
+	}
+	return nil
+}
+
+// checkFreelist reads the free-page list that meta m names and checks what
+// bbolt will take from it on trust: that the page says it is that page and
+// holds a free list, that the list fits the pages it spans, and that it
+// names pages of the file in increasing order, as bbolt writes it.
+func checkFreelist(f *os.File, m *boltMeta) error {
+	const (
+		header       = 16   // page id, flags, count, overflow
+		freelistFlag = 0x10 // bbolt's flag of a free-list page
+	)
+	if m.freelist < 2 || m.freelist >= m.pages {
+		return fmt.Errorf("not a page of the file's %d", m.pages)
+	}
+	var h [header]byte
+	if _, err := f.ReadAt(h[:], int64(m.freelist)*int64(m.pageSize)); err != nil {
+		return err
+	}
+	le := binary.LittleEndian
+	id, flags, count, overflow := le.Uint64(h[0:]), le.Uint16(h[8:]), uint64(le.Uint16(h[10:])), uint64(le.Uint32(h[12:]))
+	if id != m.freelist || flags != freelistFlag {
+		return fmt.Errorf("it reads as page %d with flags %#x", id, flags)
+	}
+	if m.freelist+overflow >= m.pages {
+		return fmt.Errorf("it spans %d more pages, past the end of the file", overflow)
+	}
+	body := make([]byte, (overflow+1)*uint64(m.pageSize)-header)
+	if _, err := f.ReadAt(body, int64(m.freelist)*int64(m.pageSize)+header); err != nil {
+		return err
+	}
+	if count == 0xFFFF { // the count is the list's first element
+		count = le.Uint64(body)
+		body = body[8:]
+	}
+	if count > uint64(len(body)/8) {
+		return fmt.Errorf("%d free pages do not fit in %d pages", count, overflow+1)
+	}
+	previous := uint64(1)
+	for i := range count {
+		page := le.Uint64(body[8*i:])
+		if page <= previous || page >= m.pages {
+			return fmt.Errorf("free page %d of %d is page %d, after page %d of %d", i, count, page, previous, m.pages)
 		}
+		previous = page
 	}
 	return nil
 }
@@ -350,18 +402,21 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 		// all their keys into one more.
 		n, size := 0, 0
 		for _, prefix := range prefixes {
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if err := scanPrefix(c, prefix, func(k, _ []byte) error {
 				n++
 				size += len(k)
 				if n%releaseEvery == 0 {
 					releaseMappedIn(tx)
 				}
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		out = slices.Grow(out, n)
 		keys := textblocks.New(size)
 		for _, prefix := range prefixes {
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := scanPrefix(c, prefix, func(k, v []byte) error {
 				key, err := decodeRowKeyIn(k, keys.Copy(k))
 				if err != nil {
 					return err
@@ -374,6 +429,9 @@ func (s *fileStore) rows(ctx context.Context, months []string) ([]Row, error) {
 				if len(out)%releaseEvery == 0 {
 					releaseMappedIn(tx)
 				}
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -390,7 +448,12 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 	var out []Connection
 	err := view(s.db, func(tx *bolt.Tx) error {
 		names := textblocks.New(namesBlockSize)
+		var previous []byte
 		return tx.Bucket(bucketConnections).ForEach(func(k, v []byte) error {
+			if err := inOrder(previous, k); err != nil {
+				return err
+			}
+			previous = k
 			conn, err := decodeConnectionIn(k, v, &names)
 			if err != nil {
 				return err
@@ -434,6 +497,39 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 	})
 	releaseMapped(s.db)
 	return out, s.wrap("read connections", err)
+}
+
+// scanPrefix calls fn with each key of c's bucket that starts with prefix,
+// and its value, in order. bbolt keeps a bucket's keys sorted and trusts
+// its pages, so a key out of order, or a scan that stops at a key before
+// the prefix (a zeroed element reads as an empty key), means a damaged
+// page: it is reported rather than taken for the end of the range, which
+// would leave rows out without a word.
+func scanPrefix(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) error) error {
+	var previous []byte
+	k, v := c.Seek(prefix)
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := inOrder(previous, k); err != nil {
+			return err
+		}
+		previous = k
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	if k != nil && bytes.Compare(k, prefix) < 0 {
+		return fmt.Errorf("a key after the range %q sorts before it: %w", prefix, errDamaged)
+	}
+	return nil
+}
+
+// inOrder checks that key k, read after key previous (nil for the first),
+// sorts after it, as the keys of a bucket do.
+func inOrder(previous, k []byte) error {
+	if previous != nil && bytes.Compare(k, previous) <= 0 {
+		return fmt.Errorf("keys out of order: %w", errDamaged)
+	}
+	return nil
 }
 
 // namesBlockSize is the size of the blocks the names of connections are
@@ -512,8 +608,11 @@ func (s *fileStore) zones(ctx context.Context, months []string) (map[OrgMonth]st
 				return err
 			}
 			prefix := []byte(month)
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := scanPrefix(c, prefix, func(k, v []byte) error {
 				out[OrgMonth{Org: string(k[len(prefix):]), Month: month}] = string(v)
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -539,6 +638,9 @@ func (s *fileStore) backup(ctx context.Context, start func(size int64) io.Writer
 func (s *fileStore) close() error {
 	s.closing.Do(func() { close(s.stop) })
 	<-s.stopped
+	if s.broken != nil {
+		return s.wrap("close", fmt.Errorf("left open until the process ends, after a commit failed: %w", s.broken))
+	}
 	return s.wrap("close", s.db.Close())
 }
 
