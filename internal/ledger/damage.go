@@ -17,6 +17,9 @@ import (
 //
 // bbolt keeps no checksums of its pages, so damage that still reads as a
 // plausible page goes unseen: a read may then miss rows without an error.
+// And a page number overwritten so that a page points back to itself makes
+// bbolt recurse until the stack runs out, which no recover catches, or
+// loop: that damage still crashes or stalls the process.
 var errDamaged = errors.New("the file is damaged; restore it from a backup taken before the damage")
 
 // recoverDamage, deferred, turns a panic inside bbolt into an error

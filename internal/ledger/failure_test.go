@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -351,6 +352,15 @@ func TestCommitAfterADamagedCommitFailsAtOnce(t *testing.T) {
 	assert.GreaterOrEqual(t, totalRequests(t, s), uint64(5*50))
 	err = within("Close", s.Close)
 	assert.ErrorContains(t, err, "the file is damaged")
+
+	// bbolt keeps the file locked to the end of the process; a second open
+	// says why, rather than that another process holds the file.
+	require.NoError(t, os.WriteFile(path, file, 0o600))
+	err = within("a second open", func() error {
+		_, err := ledger.Open(path)
+		return err
+	})
+	assert.ErrorContains(t, err, "is still held by this process, after a commit met a damaged page")
 }
 
 // TestOverwrittenKeyLengthsAreErrors gives the first key of every leaf page
@@ -405,4 +415,33 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 	t.Logf("%d of %d leaf pages reported", reported, leaves)
 	require.Greater(t, leaves, 10)
 	assert.Positive(t, reported)
+
+	// With every key of a page given 1.75 GiB, a read that summed their
+	// lengths before copying them would ask for gigabytes: more than many
+	// machines have, and running out of memory is no panic either. No read
+	// may allocate more than the rows it returns.
+	for page := 2; page < len(pristine)/pageSize; page++ {
+		at := page * pageSize
+		n := int(le.Uint16(pristine[at+10:]))
+		if le.Uint16(pristine[at+8:]) != leafFlag || n < 2 {
+			continue
+		}
+		damaged := slices.Clone(pristine)
+		for i := range n {
+			le.PutUint32(damaged[at+header+16*i+8:], 0x70000000)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("keys-%d.db", page))
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+		s, err := ledger.Open(path)
+		if err != nil {
+			continue
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = s.Rows(ctx, []string{"2026-11"})
+		_, err2 := s.Connections(ctx)
+		runtime.ReadMemStats(&after)
+		_ = s.Close()
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "page %d (%v, %v)", page, err, err2)
+	}
 }

@@ -450,7 +450,7 @@ func (s *fileStore) connections(ctx context.Context) ([]Connection, error) {
 		names := textblocks.New(namesBlockSize)
 		var previous []byte
 		return tx.Bucket(bucketConnections).ForEach(func(k, v []byte) error {
-			if err := inOrder(previous, k); err != nil {
+			if err := validKey(previous, k); err != nil {
 				return err
 			}
 			previous = k
@@ -509,7 +509,7 @@ func scanPrefix(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) error) error
 	var previous []byte
 	k, v := c.Seek(prefix)
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if err := inOrder(previous, k); err != nil {
+		if err := validKey(previous, k); err != nil {
 			return err
 		}
 		previous = k
@@ -523,9 +523,14 @@ func scanPrefix(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) error) error
 	return nil
 }
 
-// inOrder checks that key k, read after key previous (nil for the first),
-// sorts after it, as the keys of a bucket do.
-func inOrder(previous, k []byte) error {
+// validKey checks key k, read after key previous (nil for the first): it
+// must sort after it, as the keys of a bucket do, and be no longer than
+// bbolt lets a key be. A longer one is a length overwritten in a page,
+// which would otherwise have a read copy gigabytes.
+func validKey(previous, k []byte) error {
+	if len(k) > bolt.MaxKeySize {
+		return fmt.Errorf("a key of %d bytes: %w", len(k), errDamaged)
+	}
 	if previous != nil && bytes.Compare(k, previous) <= 0 {
 		return fmt.Errorf("keys out of order: %w", errDamaged)
 	}

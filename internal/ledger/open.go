@@ -54,7 +54,11 @@ func WithLogger(l *zap.Logger) Option {
 var openFiles = struct {
 	sync.Mutex
 	byPath map[string]*sharedFile
-}{byPath: make(map[string]*sharedFile)}
+	// heldBroken holds, by path, the error of a file closed after a commit
+	// met a damaged page: bbolt keeps it open and locked to the end of the
+	// process (see fileStore.broken), so opening it again cannot succeed.
+	heldBroken map[string]error
+}{byPath: make(map[string]*sharedFile), heldBroken: make(map[string]error)}
 
 type sharedFile struct {
 	store *fileStore
@@ -80,6 +84,10 @@ func Open(path string, opts ...Option) (Store, error) {
 	openFiles.Lock()
 	defer openFiles.Unlock()
 
+	if err := openFiles.heldBroken[abs]; err != nil {
+		return nil, fmt.Errorf("ledger file %q is still held by this process, after a commit met a damaged page; "+
+			"restart the process to open it: %w", abs, err)
+	}
 	f, ok := openFiles.byPath[abs]
 	if !ok {
 		fs, err := openFileStore(abs, o)
@@ -158,5 +166,9 @@ func (h *fileHandle) Close() error {
 		return nil
 	}
 	delete(openFiles.byPath, h.path)
-	return h.file.store.close()
+	err := h.file.store.close()
+	if h.file.store.broken != nil {
+		openFiles.heldBroken[h.path] = h.file.store.broken
+	}
+	return err
 }
