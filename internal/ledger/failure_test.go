@@ -71,6 +71,23 @@ func totalRequests(t *testing.T, s ledger.Store) uint64 {
 	return n
 }
 
+// bulkLedger writes 20 commits of 50 calls each (bulk) into a new ledger at
+// path, closes it and returns the file's bytes: about 250 pages of rows,
+// connections, dedup log and free list.
+func bulkLedger(t *testing.T, path string) []byte {
+	t.Helper()
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	for round := 1; round <= 20; round++ {
+		_, err := s.Commit(context.Background(), bulk(round, 50))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	file, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return file
+}
+
 func TestDiskFullFailsWholeCommits(t *testing.T) {
 	dir := smallDisk(t, "2m")
 	path := filepath.Join(dir, "ledger.db")
@@ -136,26 +153,16 @@ func TestReadOnlyFileFailsAtOpen(t *testing.T) {
 // the missing pages and crashes the process.
 func TestTruncatedFileFailsAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	s, err := ledger.Open(path)
-	require.NoError(t, err)
-	for round := 1; round <= 20; round++ {
-		_, err := s.Commit(context.Background(), bulk(round, 50))
-		require.NoError(t, err)
-	}
-	require.NoError(t, s.Close())
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	require.Greater(t, info.Size(), int64(256<<10), "the file must span many pages")
+	whole := bulkLedger(t, path)
+	require.Greater(t, len(whole), 256<<10, "the file must span many pages")
 
 	// Whole, it opens and reads back every call.
-	s, err = ledger.Open(path)
+	s, err := ledger.Open(path)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(20*50), totalRequests(t, s))
 	require.NoError(t, s.Close())
 
-	whole, err := os.ReadFile(path)
-	require.NoError(t, err)
-	for _, size := range []int64{info.Size() / 2, 16384} {
+	for _, size := range []int64{int64(len(whole)) / 2, 16384} {
 		require.NoError(t, os.WriteFile(path, whole[:size], 0o600))
 		_, err = ledger.Open(path)
 		require.Error(t, err, "size %d", size)
@@ -174,16 +181,7 @@ func TestTruncatedFileFailsAtOpen(t *testing.T) {
 // holds the commit before.
 func TestDamagedPagesAreErrors(t *testing.T) {
 	dir := t.TempDir()
-	whole := filepath.Join(dir, "whole.db")
-	s, err := ledger.Open(whole)
-	require.NoError(t, err)
-	for round := 1; round <= 20; round++ {
-		_, err := s.Commit(context.Background(), bulk(round, 50))
-		require.NoError(t, err)
-	}
-	require.NoError(t, s.Close())
-	pristine, err := os.ReadFile(whole)
-	require.NoError(t, err)
+	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
 	const pageSize = 4096
 	pages := len(pristine) / pageSize
 	require.Greater(t, pages, 64)
@@ -262,15 +260,7 @@ func freelistPage(t *testing.T, file []byte) int {
 // a page in use. The open refuses each, and the file restored opens again.
 func TestDamagedFreeListIsRefusedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	s, err := ledger.Open(path)
-	require.NoError(t, err)
-	for round := 1; round <= 20; round++ {
-		_, err := s.Commit(context.Background(), bulk(round, 50))
-		require.NoError(t, err)
-	}
-	require.NoError(t, s.Close())
-	pristine, err := os.ReadFile(path)
-	require.NoError(t, err)
+	pristine := bulkLedger(t, path)
 	page := freelistPage(t, pristine) * 4096
 	le := binary.LittleEndian
 	count := int(le.Uint16(pristine[page+10:]))
@@ -370,16 +360,7 @@ func TestCommitAfterADamagedCommitFailsAtOnce(t *testing.T) {
 // come back, with an error naming the file where it read the page.
 func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 	dir := t.TempDir()
-	whole := filepath.Join(dir, "whole.db")
-	s, err := ledger.Open(whole)
-	require.NoError(t, err)
-	for round := 1; round <= 20; round++ {
-		_, err := s.Commit(context.Background(), bulk(round, 50))
-		require.NoError(t, err)
-	}
-	require.NoError(t, s.Close())
-	pristine, err := os.ReadFile(whole)
-	require.NoError(t, err)
+	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
 
 	const pageSize, header, leafFlag = 4096, 16, 0x02
 	le := binary.LittleEndian
