@@ -3,7 +3,6 @@
 package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
-	"os"
 	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,11 +52,4 @@ func releaseMappedIn(tx *bolt.Tx) {
 	mapped := unsafe.Slice((*byte)(unsafe.Add(inside, -offset)), size)
 	// An error leaves the pages resident, which is only memory.
 	_ = unix.Madvise(mapped, unix.MADV_DONTNEED)
-}
-
-// lockedByAnother reports whether another open of the file holds bbolt's
-// lock on it. When it does not, f takes a shared lock, which keeps any
-// writer out until f is closed.
-func lockedByAnother(f *os.File) bool {
-	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) != nil
 }
