@@ -197,7 +197,7 @@ func checkFreelist(f *os.File, m *boltMeta) error {
 		freelistFlag = 0x10 // bbolt's flag of a free-list page
 	)
 	if m.freelist < 2 || m.freelist >= m.pages {
-		return fmt.Errorf("not a page of the file's %d", m.pages)
+		return fmt.Errorf("the file has %d pages", m.pages)
 	}
 	var h [header]byte
 	if _, err := f.ReadAt(h[:], int64(m.freelist)*int64(m.pageSize)); err != nil {
@@ -226,7 +226,7 @@ func checkFreelist(f *os.File, m *boltMeta) error {
 	for i := range count {
 		page := le.Uint64(body[8*i:])
 		if page <= previous || page >= m.pages {
-			return fmt.Errorf("free page %d of %d is page %d, after page %d of %d", i, count, page, previous, m.pages)
+			return fmt.Errorf("entry %d of %d names page %d after page %d, in a file of %d pages", i, count, page, previous, m.pages)
 		}
 		previous = page
 	}
@@ -504,7 +504,7 @@ func (s *fileStore) connectionsOf(ctx context.Context, ids []ConnectionID) ([]Co
 // its pages, so a key out of order, or a scan that stops at a key before
 // the prefix (a zeroed element reads as an empty key), means a damaged
 // page: it is reported rather than taken for the end of the range, which
-// would leave rows out without a word.
+// would leave keys out without a word.
 func scanPrefix(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) error) error {
 	var previous []byte
 	k, v := c.Seek(prefix)
