@@ -126,9 +126,9 @@ func TestCostDoesNotAllocate(t *testing.T) {
 }
 
 // TestCostAgainstBigIntegers prices random calls, many of them near the
-// edge of int64, and compares each cost with the same sum worked out in
-// math/big: the exact cost when it fits in int64, ErrCostOverflow when it
-// does not.
+// edge of int64 and half of them with a long-context tier, and compares
+// each cost with the same sum worked out in math/big: the exact cost when
+// it fits in int64, ErrCostOverflow when it does not.
 func TestCostAgainstBigIntegers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	// value is a count or a rate: small, or at some magnitude up to MaxInt64.
@@ -153,20 +153,29 @@ func TestCostAgainstBigIntegers(t *testing.T) {
 	}
 	var fits, overflows int
 	for range 200_000 {
-		p := Price{Rates: Rates{Input: value(), Output: value(), CacheRead: value(),
-			CacheWrite: value(), CacheWrite1h: value()}, PerCall: value(), WebSearch: value()}
+		rates := func() Rates {
+			return Rates{Input: value(), Output: value(), CacheRead: value(), CacheWrite: value(), CacheWrite1h: value()}
+		}
+		p := Price{Rates: rates(), PerCall: value(), WebSearch: value()}
+		if rng.IntN(2) == 0 { // a long-context tier, above or below the call's input
+			p.LongContext = LongContext{Above: value(), Rates: rates()}
+		}
 		tok := Tokens{Input: value(), Output: value(), WebSearches: value()}
 		tok.CacheRead = upTo(tok.Input)
 		tok.CacheWrite = upTo(tok.Input - tok.CacheRead)
 		tok.CacheWrite1h = upTo(tok.CacheWrite)
 
+		r := p.Rates
+		if p.LongContext.Above > 0 && tok.Input > p.LongContext.Above {
+			r = p.LongContext.Rates
+		}
 		want := big.NewInt(p.PerCall)
 		for _, term := range [][2]int64{
-			{tok.Input - tok.CacheRead - tok.CacheWrite, p.Input},
-			{tok.CacheRead, p.CacheRead},
-			{tok.CacheWrite - tok.CacheWrite1h, p.CacheWrite},
-			{tok.CacheWrite1h, p.CacheWrite1h},
-			{tok.Output, p.Output},
+			{tok.Input - tok.CacheRead - tok.CacheWrite, r.Input},
+			{tok.CacheRead, r.CacheRead},
+			{tok.CacheWrite - tok.CacheWrite1h, r.CacheWrite},
+			{tok.CacheWrite1h, r.CacheWrite1h},
+			{tok.Output, r.Output},
 			{tok.WebSearches, p.WebSearch},
 		} {
 			want.Add(want, new(big.Int).Mul(big.NewInt(term[0]), big.NewInt(term[1])))
