@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -425,4 +426,90 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 		_ = s.Close()
 		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "page %d (%v, %v)", page, err, err2)
 	}
+}
+
+// TestZeroedKeysAreErrors zeroes the last element of every leaf page in
+// turn, as a zeroed sector does: its key reads as empty, which sorts before
+// every key of the ledger. A scan that took it for the end of its range
+// would leave every later row out without a word; every read must instead
+// report the damage or return every call. (An element zeroed before the
+// first key of a range, on the page where the range begins, can still
+// hide the keys before it: bbolt's binary search for the range's start
+// steps over them.)
+func TestZeroedKeysAreErrors(t *testing.T) {
+	dir := t.TempDir()
+	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
+	const pageSize, header, leafFlag = 4096, 16, 0x02
+	le := binary.LittleEndian
+	ctx := context.Background()
+	pages, reported := 0, 0
+	for page := 2; page < len(pristine)/pageSize; page++ {
+		at := page * pageSize
+		count := int(le.Uint16(pristine[at+10:]))
+		if le.Uint16(pristine[at+8:]) != leafFlag || count < 2 {
+			continue
+		}
+		pages++
+		damaged := slices.Clone(pristine)
+		last := at + header + 16*(count-1) // leaf elements are 16 bytes
+		clear(damaged[last : last+16])
+		path := filepath.Join(dir, fmt.Sprintf("page-%d.db", page))
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+
+		s, err := ledger.Open(path)
+		if err != nil {
+			reported++
+			continue
+		}
+		rows, err := s.Rows(ctx, []string{"2026-11"})
+		_ = s.Close()
+		if err != nil {
+			reported++
+			assert.ErrorContains(t, err, "the file is damaged", "page %d", page)
+			continue
+		}
+		var requests uint64
+		for _, r := range rows {
+			requests += r.Requests
+		}
+		require.Equal(t, uint64(20*50), requests, "page %d: an element zeroed, and no read said so", page)
+	}
+	t.Logf("%d of %d leaf pages reported", reported, pages)
+	require.Greater(t, pages, 10)
+
+	// A key of the month whose first byte after the month is overwritten
+	// with 0 sorts before the keys around it: a scan meets it out of order.
+	month := []byte("2026-11")
+	outOfOrder := 0
+	for page := 2; page < len(pristine)/pageSize; page++ {
+		at := page * pageSize
+		count := int(le.Uint16(pristine[at+10:]))
+		if le.Uint16(pristine[at+8:]) != leafFlag || count < 3 {
+			continue
+		}
+		middle := at + header + 16*(count/2)
+		key := middle + int(le.Uint32(pristine[middle+4:]))
+		if !bytes.HasPrefix(pristine[key:], month) || pristine[key+len(month)] == 0 {
+			continue // not a row, or already 0
+		}
+		damaged := slices.Clone(pristine)
+		damaged[key+len(month)] = 0
+		path := filepath.Join(dir, fmt.Sprintf("order-%d.db", page))
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+		s, err := ledger.Open(path)
+		require.NoError(t, err)
+		rows, err := s.Rows(ctx, []string{"2026-11"})
+		_ = s.Close()
+		if err == nil { // a page no longer in use
+			var requests uint64
+			for _, r := range rows {
+				requests += r.Requests
+			}
+			require.Equal(t, uint64(20*50), requests, "page %d: a key out of order, and no read said so", page)
+			continue
+		}
+		assert.ErrorContains(t, err, "keys out of order", "page %d", page)
+		outOfOrder++
+	}
+	require.Positive(t, outOfOrder)
 }
