@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,7 +184,6 @@ func TestTruncatedFileFailsAtOpen(t *testing.T) {
 func TestDamagedPagesAreErrors(t *testing.T) {
 	dir := t.TempDir()
 	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
-	const pageSize = 4096
 	pages := len(pristine) / pageSize
 	require.Greater(t, pages, 64)
 
@@ -246,10 +246,9 @@ func TestDamagedPagesAreErrors(t *testing.T) {
 // the two meta pages of file names.
 func freelistPage(t *testing.T, file []byte) int {
 	t.Helper()
-	const header, pageSize = 16, 4096
 	le := binary.LittleEndian
-	meta := file[header:]
-	if other := file[pageSize+header:]; le.Uint64(other[48:]) > le.Uint64(meta[48:]) {
+	meta := file[pageHeader:]
+	if other := file[pageSize+pageHeader:]; le.Uint64(other[48:]) > le.Uint64(meta[48:]) {
 		meta = other
 	}
 	return int(le.Uint64(meta[32:]))
@@ -262,7 +261,7 @@ func freelistPage(t *testing.T, file []byte) int {
 func TestDamagedFreeListIsRefusedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	pristine := bulkLedger(t, path)
-	page := freelistPage(t, pristine) * 4096
+	page := freelistPage(t, pristine) * pageSize
 	le := binary.LittleEndian
 	count := int(le.Uint16(pristine[page+10:]))
 	require.Positive(t, count, "the test needs a free page in the list")
@@ -270,11 +269,11 @@ func TestDamagedFreeListIsRefusedAtOpen(t *testing.T) {
 	for name, damage := range map[string]func(b []byte){
 		"spans past the end":  func(b []byte) { le.PutUint32(b[page+12:], 0xFFFFFFFF) },
 		"count past the page": func(b []byte) { le.PutUint16(b[page+10:], 0xFFFE) },
-		"a meta page listed":  func(b []byte) { le.PutUint64(b[page+16:], 1) },
-		"a page past the end": func(b []byte) { le.PutUint64(b[page+16+8*(count-1):], uint64(len(b)/4096)) },
+		"a meta page listed":  func(b []byte) { le.PutUint64(b[page+pageHeader:], 1) },
+		"a page past the end": func(b []byte) { le.PutUint64(b[page+pageHeader+8*(count-1):], uint64(len(b)/pageSize)) },
 		"out of order": func(b []byte) {
-			le.PutUint64(b[page+16+8*(count-1):], le.Uint64(b[page+16:]))
-			le.PutUint64(b[page+16:], uint64(len(b)/4096-1))
+			le.PutUint64(b[page+pageHeader+8*(count-1):], le.Uint64(b[page+pageHeader:]))
+			le.PutUint64(b[page+pageHeader:], uint64(len(b)/pageSize-1))
 		},
 	} {
 		damaged := slices.Clone(pristine)
@@ -310,7 +309,7 @@ func TestCommitAfterADamagedCommitFailsAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = f.WriteAt(make([]byte, 4096), int64(freelistPage(t, file))*4096)
+	_, err = f.WriteAt(make([]byte, pageSize), int64(freelistPage(t, file))*pageSize)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
@@ -354,6 +353,31 @@ func TestCommitAfterADamagedCommitFailsAtOnce(t *testing.T) {
 	assert.ErrorContains(t, err, "is still held by this process, after a commit met a damaged page")
 }
 
+// bbolt's page layout, as the damage tests read it: 4 KiB pages that start
+// with a 16-byte header (page id, flags, element count, overflow), leaf
+// pages flagged 0x02 whose elements are 16 bytes each (flags, key offset
+// from the element, key size, value size).
+const (
+	pageSize        = 4096
+	pageHeader      = 16
+	leafFlag        = 0x02
+	leafElementSize = 16
+)
+
+// leafPages yields the offset in file of every leaf page with at least min
+// elements, and its element count.
+func leafPages(file []byte, min int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		le := binary.LittleEndian
+		for at := 2 * pageSize; at+pageSize <= len(file); at += pageSize {
+			count := int(le.Uint16(file[at+10:]))
+			if le.Uint16(file[at+8:]) == leafFlag && count >= min && !yield(at, count) {
+				return
+			}
+		}
+	}
+}
+
 // TestOverwrittenKeyLengthsAreErrors gives the first key of every leaf page
 // in turn a length of 256 MiB, as an overwritten page can: bbolt then reads
 // past the file's memory map, which is a fault that no recover catches
@@ -363,18 +387,14 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 	dir := t.TempDir()
 	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
 
-	const pageSize, header, leafFlag = 4096, 16, 0x02
 	le := binary.LittleEndian
 	ctx := context.Background()
 	leaves, reported := 0, 0
-	for page := 2; page < len(pristine)/pageSize; page++ {
-		at := page * pageSize
-		if le.Uint16(pristine[at+8:]) != leafFlag || le.Uint16(pristine[at+10:]) == 0 {
-			continue
-		}
+	for at := range leafPages(pristine, 1) {
+		page := at / pageSize
 		leaves++
 		damaged := slices.Clone(pristine)
-		le.PutUint32(damaged[at+header+8:], 1<<28) // the first element's key size
+		le.PutUint32(damaged[at+pageHeader+8:], 1<<28) // the first element's key size
 		path := filepath.Join(dir, fmt.Sprintf("page-%d.db", page))
 		require.NoError(t, os.WriteFile(path, damaged, 0o600))
 
@@ -402,15 +422,11 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 	// lengths before copying them would ask for gigabytes: more than many
 	// machines have, and running out of memory is no panic either. No read
 	// may allocate more than the rows it returns.
-	for page := 2; page < len(pristine)/pageSize; page++ {
-		at := page * pageSize
-		n := int(le.Uint16(pristine[at+10:]))
-		if le.Uint16(pristine[at+8:]) != leafFlag || n < 2 {
-			continue
-		}
+	for at, n := range leafPages(pristine, 2) {
+		page := at / pageSize
 		damaged := slices.Clone(pristine)
 		for i := range n {
-			le.PutUint32(damaged[at+header+16*i+8:], 0x70000000)
+			le.PutUint32(damaged[at+pageHeader+leafElementSize*i+8:], 0x70000000)
 		}
 		path := filepath.Join(dir, fmt.Sprintf("keys-%d.db", page))
 		require.NoError(t, os.WriteFile(path, damaged, 0o600))
@@ -439,20 +455,15 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 func TestZeroedKeysAreErrors(t *testing.T) {
 	dir := t.TempDir()
 	pristine := bulkLedger(t, filepath.Join(dir, "whole.db"))
-	const pageSize, header, leafFlag = 4096, 16, 0x02
 	le := binary.LittleEndian
 	ctx := context.Background()
 	pages, reported := 0, 0
-	for page := 2; page < len(pristine)/pageSize; page++ {
-		at := page * pageSize
-		count := int(le.Uint16(pristine[at+10:]))
-		if le.Uint16(pristine[at+8:]) != leafFlag || count < 2 {
-			continue
-		}
+	for at, count := range leafPages(pristine, 2) {
+		page := at / pageSize
 		pages++
 		damaged := slices.Clone(pristine)
-		last := at + header + 16*(count-1) // leaf elements are 16 bytes
-		clear(damaged[last : last+16])
+		last := at + pageHeader + leafElementSize*(count-1)
+		clear(damaged[last : last+leafElementSize])
 		path := filepath.Join(dir, fmt.Sprintf("page-%d.db", page))
 		require.NoError(t, os.WriteFile(path, damaged, 0o600))
 
@@ -481,13 +492,9 @@ func TestZeroedKeysAreErrors(t *testing.T) {
 	// with 0 sorts before the keys around it: a scan meets it out of order.
 	month := []byte("2026-11")
 	outOfOrder := 0
-	for page := 2; page < len(pristine)/pageSize; page++ {
-		at := page * pageSize
-		count := int(le.Uint16(pristine[at+10:]))
-		if le.Uint16(pristine[at+8:]) != leafFlag || count < 3 {
-			continue
-		}
-		middle := at + header + 16*(count/2)
+	for at, count := range leafPages(pristine, 3) {
+		page := at / pageSize
+		middle := at + pageHeader + leafElementSize*(count/2)
 		key := middle + int(le.Uint32(pristine[middle+4:]))
 		if !bytes.HasPrefix(pristine[key:], month) || pristine[key+len(month)] == 0 {
 			continue // not a row, or already 0
