@@ -426,7 +426,7 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 		page := at / pageSize
 		damaged := slices.Clone(pristine)
 		for i := range n {
-			le.PutUint32(damaged[at+pageHeader+leafElementSize*i+8:], 0x70000000)
+			le.PutUint32(damaged[at+pageHeader+leafElementSize*i+8:], 0x70000000) // the key size
 		}
 		path := filepath.Join(dir, fmt.Sprintf("keys-%d.db", page))
 		require.NoError(t, os.WriteFile(path, damaged, 0o600))
@@ -442,6 +442,63 @@ func TestOverwrittenKeyLengthsAreErrors(t *testing.T) {
 		_ = s.Close()
 		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "page %d (%v, %v)", page, err, err2)
 	}
+}
+
+// TestOverwrittenRecordLengthsAreErrors gives every record of a leaf page
+// of a ledger of many connections a length of 1.75 GiB in turn: a read that
+// copied the labels of such a record would ask for gigabytes. No read may
+// allocate more than the connections it returns.
+func TestOverwrittenRecordLengthsAreErrors(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.db")
+	s, err := ledger.Open(whole)
+	require.NoError(t, err)
+	ctx := context.Background()
+	var ids []ledger.ConnectionID
+	b := ledger.NewBatch()
+	for i := range 500 {
+		// Long names spread the connections over many pages.
+		id := ledger.ConnectionID{Org: "acme", Connection: fmt.Sprintf("agent-%03d-%0100d/openai", i, 0)}
+		ids = append(ids, id)
+		var k ledger.SpanKey
+		k.Trace[0], k.Trace[1], k.Trace[15], k.Span[7] = byte(i), byte(i>>8), 1, 1
+		b.AddSpan(k, ledger.SpanCall{
+			Key:      ledger.Key{Org: id.Org, Connection: id.Connection, Month: "2026-11", Model: "gpt-4o"},
+			Counters: ledger.Counters{Requests: 1},
+			Info:     ledger.CallInfo("support", "cc-42", 1),
+		})
+	}
+	_, err = s.Commit(ctx, b)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	pristine, err := os.ReadFile(whole)
+	require.NoError(t, err)
+
+	le := binary.LittleEndian
+	pages := 0
+	for at, n := range leafPages(pristine, 2) {
+		pages++
+		damaged := slices.Clone(pristine)
+		for i := range n {
+			le.PutUint32(damaged[at+pageHeader+leafElementSize*i+12:], 0x70000000) // the value size
+		}
+		path := filepath.Join(dir, fmt.Sprintf("page-%d.db", at/pageSize))
+		require.NoError(t, os.WriteFile(path, damaged, 0o600))
+		s, err := ledger.Open(path)
+		if err != nil {
+			continue
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = s.Connections(ctx)
+		_, err2 := s.ConnectionsOf(ctx, ids)
+		_, err3 := s.Rows(ctx, []string{"2026-11"})
+		runtime.ReadMemStats(&after)
+		_ = s.Close()
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20),
+			"page %d (%v, %v, %v)", at/pageSize, err, err2, err3)
+	}
+	require.Greater(t, pages, 5)
 }
 
 // TestZeroedKeysAreErrors zeroes the last element of every leaf page in

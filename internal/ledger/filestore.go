@@ -512,6 +512,9 @@ func scanPrefix(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) error) error
 		if err := validKey(previous, k); err != nil {
 			return err
 		}
+		if err := validValue(v); err != nil {
+			return err
+		}
 		previous = k
 		if err := fn(k, v); err != nil {
 			return err
@@ -533,6 +536,20 @@ func validKey(previous, k []byte) error {
 	}
 	if previous != nil && bytes.Compare(k, previous) <= 0 {
 		return fmt.Errorf("keys out of order: %w", errDamaged)
+	}
+	return nil
+}
+
+// maxRecordSize bounds the records of rows, connections and zones, which
+// hold counters, two labels or a zone name: a larger value is a length
+// overwritten in a page.
+const maxRecordSize = 1 << 20
+
+// validValue checks the size of a record of rows, connections or zones
+// before it is decoded or copied.
+func validValue(v []byte) error {
+	if len(v) > maxRecordSize {
+		return fmt.Errorf("a record of %d bytes: %w", len(v), errDamaged)
 	}
 	return nil
 }
@@ -589,6 +606,9 @@ func seekAfter(c *bolt.Cursor, at, v, k []byte) ([]byte, []byte) {
 // decodeConnectionIn decodes the connection of key k and record v, with its
 // names and labels copied into names.
 func decodeConnectionIn(k, v []byte, names *textblocks.Blocks) (Connection, error) {
+	if err := validValue(v); err != nil {
+		return Connection{}, err
+	}
 	text := names.Copy(k)
 	id, err := decodeConnectionKeyIn(k, text)
 	if err != nil {
