@@ -261,35 +261,56 @@ func freelistPage(t *testing.T, file []byte) int {
 func TestDamagedFreeListIsRefusedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	pristine := bulkLedger(t, path)
-	page := freelistPage(t, pristine) * pageSize
 	le := binary.LittleEndian
-	count := int(le.Uint16(pristine[page+10:]))
-	require.Positive(t, count, "the test needs a free page in the list")
 
-	for name, damage := range map[string]func(b []byte){
-		"spans past the end":  func(b []byte) { le.PutUint32(b[page+12:], 0xFFFFFFFF) },
-		"count past the page": func(b []byte) { le.PutUint16(b[page+10:], 0xFFFE) },
-		"a meta page listed":  func(b []byte) { le.PutUint64(b[page+pageHeader:], 1) },
-		"a page past the end": func(b []byte) { le.PutUint64(b[page+pageHeader+8*(count-1):], uint64(len(b)/pageSize)) },
-		"out of order": func(b []byte) {
-			le.PutUint64(b[page+pageHeader+8*(count-1):], le.Uint64(b[page+pageHeader:]))
-			le.PutUint64(b[page+pageHeader:], uint64(len(b)/pageSize-1))
+	// Each damage is to the list at offset at, of count entries.
+	damages := map[string]func(b []byte, at, count int){
+		"spans past the end":  func(b []byte, at, _ int) { le.PutUint32(b[at+12:], 0xFFFFFFFF) },
+		"count past the page": func(b []byte, at, _ int) { le.PutUint16(b[at+10:], 0xFFFE) },
+		"a meta page listed":  func(b []byte, at, _ int) { le.PutUint64(b[at+pageHeader:], 1) },
+		"a page past the end": func(b []byte, at, count int) {
+			le.PutUint64(b[at+pageHeader+8*(count-1):], uint64(len(b)/pageSize))
 		},
-	} {
-		damaged := slices.Clone(pristine)
-		damage(damaged)
-		require.NoError(t, os.WriteFile(path, damaged, 0o600))
-		_, err := ledger.Open(path)
-		require.Error(t, err, name)
-		assert.ErrorContains(t, err, `ledger file "`+path+`": the file is damaged`, name)
-		assert.ErrorContains(t, err, "free-page list", name)
-
-		require.NoError(t, os.WriteFile(path, pristine, 0o600))
-		s, err := ledger.Open(path, ledger.WithLockTimeout(100*time.Millisecond))
-		require.NoError(t, err, name)
-		assert.Equal(t, uint64(20*50), totalRequests(t, s), name)
-		require.NoError(t, s.Close())
+		"out of order": func(b []byte, at, count int) {
+			le.PutUint64(b[at+pageHeader+8*(count-1):], le.Uint64(b[at+pageHeader:]))
+			le.PutUint64(b[at+pageHeader:], uint64(len(b)/pageSize-1))
+		},
 	}
+	// Each is made to the list of the newest meta page, and, with meta page
+	// 0 zeroed, to the list of page 1, from which bbolt then opens the file.
+	withoutMeta0 := slices.Clone(pristine)
+	clear(withoutMeta0[:pageSize])
+	for _, file := range []struct {
+		name  string
+		bytes []byte
+	}{{"", pristine}, {", meta page 0 zeroed", withoutMeta0}} {
+		at := freelistPage(t, file.bytes) * pageSize
+		count := int(le.Uint16(file.bytes[at+10:]))
+		require.Positive(t, count, "the test needs a free page in the list%s", file.name)
+		for name, damage := range damages {
+			name += file.name
+			damaged := slices.Clone(file.bytes)
+			damage(damaged, at, count)
+			require.NoError(t, os.WriteFile(path, damaged, 0o600))
+			_, err := ledger.Open(path)
+			require.Error(t, err, name)
+			assert.ErrorContains(t, err, `ledger file "`+path+`": the file is damaged`, name)
+			assert.ErrorContains(t, err, "free-page list", name)
+
+			require.NoError(t, os.WriteFile(path, pristine, 0o600))
+			s, err := ledger.Open(path, ledger.WithLockTimeout(100*time.Millisecond))
+			require.NoError(t, err, name)
+			assert.Equal(t, uint64(20*50), totalRequests(t, s), name)
+			require.NoError(t, s.Close())
+		}
+	}
+	// A file whose list is whole opens without meta page 0, at the commit
+	// before the last one.
+	require.NoError(t, os.WriteFile(path, withoutMeta0, 0o600))
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(19*50), totalRequests(t, s))
+	require.NoError(t, s.Close())
 }
 
 // TestCommitAfterADamagedCommitFailsAtOnce zeroes the free-page list of a

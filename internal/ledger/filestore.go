@@ -171,6 +171,19 @@ func checkFile(path string) error {
 		if m1, ok := readBoltMeta(f, int64(m.pageSize)); ok && m1.txid > m.txid {
 			best = &m1
 		}
+	} else {
+		// Without page 0, bbolt looks for page 1 at every page size it
+		// supports, from 1 KiB to 16 MiB, and opens the file from it.
+		for shift := range 15 {
+			at := int64(1024) << shift
+			if at >= st.Size()-1024 {
+				break
+			}
+			if m1, ok := readBoltMeta(f, at); ok && int64(m1.pageSize) == at {
+				best = &m1
+				break
+			}
+		}
 	}
 	if best == nil {
 		return nil
