@@ -42,9 +42,10 @@ test: deps vet unit fuzz e2e conformance stores testbed-smoke
 
 # Programs the tests run besides Go, from Debian's packages, installed when
 # missing: Prometheus (and promtool) and VictoriaMetrics for the dashboard
-# and alert-rule tests, Node.js and npm for the conformance suite.
+# and alert-rule tests, Node.js and npm for the conformance suite, strace
+# for the testbed's slow-storage faults.
 DEB_NEEDS := prometheus:prometheus promtool:prometheus victoria-metrics:victoria-metrics \
-	node:nodejs npm:npm
+	node:nodejs npm:npm strace:strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 deps:
@@ -77,7 +78,7 @@ stores: build
 
 # The testbed (its own module): every scenario against a baseline pipeline
 # and the do-it-yourself rival in one run, results in testbed/results/.
-testbed: build
+testbed: deps build
 	cd testbed && OCB=$(OCB) ./build-diy.sh
 	cd testbed && USAGELEDGER_COLLECTOR=$(COLLECTOR) OCB=$(OCB) USAGELEDGER_TESTBED=full \
 		$(GO) test -p 1 -count=1 -v -timeout 60m ./...

@@ -40,8 +40,10 @@ type ledgerExporter struct {
 	counter *counter
 
 	// failing tracks commit failures, so that an outage logs when it starts
-	// and when it ends rather than once per batch.
+	// and when it ends rather than once per batch, and slow commits.
 	failing commitHealth
+	// slowCommit is how long a commit may take before it is logged as slow.
+	slowCommit time.Duration
 
 	// The HTTP server, the address it listens on, and the goroutine serving it.
 	server  *http.Server
@@ -59,12 +61,13 @@ func newLedgerExporter(cfg *Config, set exporter.Settings) (*ledgerExporter, err
 		return nil, fmt.Errorf("usageledger exporter telemetry: %w", err)
 	}
 	return &ledgerExporter{
-		cfg:       cfg,
-		settings:  set,
-		logger:    set.Logger,
-		telemetry: tb,
-		calendar:  cal,
-		now:       time.Now,
+		cfg:        cfg,
+		settings:   set,
+		logger:     set.Logger,
+		telemetry:  tb,
+		calendar:   cal,
+		now:        time.Now,
+		slowCommit: slowCommit,
 	}, nil
 }
 
@@ -157,7 +160,17 @@ func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) er
 
 	start := time.Now()
 	res, err := e.store.Commit(ctx, t.batch)
-	e.telemetry.ExporterUsageledgerCommitDuration.Record(ctx, time.Since(start).Seconds())
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The caller stopped waiting before the ledger took the batch, as
+		// when storage stalls: nothing of it is counted, and no commit
+		// failed.
+		return fmt.Errorf("usageledger exporter: batch not committed: %w", err)
+	}
+	took := time.Since(start)
+	e.telemetry.ExporterUsageledgerCommitDuration.Record(ctx, took.Seconds())
+	if took >= e.slowCommit {
+		e.failing.slow(e.logger, took, start)
+	}
 	if err != nil {
 		e.telemetry.ExporterUsageledgerCommitFailures.Add(ctx, 1)
 		e.failing.failed(e.logger, err)

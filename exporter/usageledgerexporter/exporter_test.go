@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
@@ -50,9 +51,26 @@ func testConfig(t *testing.T) *Config {
 
 func start(t *testing.T, cfg *Config) *running {
 	t.Helper()
+	return startWith(t, cfg, nil)
+}
+
+// startObserved is start with the exporter's log lines of level info and
+// above kept.
+func startObserved(t *testing.T, cfg *Config) (*running, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zapcore.InfoLevel)
+	return startWith(t, cfg, zap.New(core)), logs
+}
+
+// startWith is start with logger, when not nil, as the exporter's logger.
+func startWith(t *testing.T, cfg *Config, logger *zap.Logger) *running {
+	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	set := metadatatest.NewSettings(tel)
+	if logger != nil {
+		set.Logger = logger
+	}
 
 	e, err := newLedgerExporter(cfg, set)
 	require.NoError(t, err)

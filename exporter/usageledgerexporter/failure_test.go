@@ -11,14 +11,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
 	"github.com/usageledger/usageledger/internal/usage"
 )
 
@@ -59,21 +57,11 @@ func manyConnections(t *testing.T, round, n int) ptrace.Traces {
 
 func TestDiskFullIsRetryableAndLoggedOnce(t *testing.T) {
 	dir := smallDisk(t, "3m")
-	core, logs := observer.New(zapcore.InfoLevel)
 	cfg := testConfig(t)
 	cfg.Path = filepath.Join(dir, "usage-ledger.db")
 	cfg.Limits.ConnectionsPerOrganization = 1_000_000
-
-	tel := componenttest.NewTelemetry()
-	set := metadatatest.NewSettings(tel)
-	set.Logger = zap.New(core)
-	e, err := newLedgerExporter(cfg, set)
-	require.NoError(t, err)
-	e.now = func() time.Time { return arrival }
-	traces, err := newTraces(context.Background(), set, e)
-	require.NoError(t, err)
-	require.NoError(t, traces.Start(context.Background(), componenttest.NewNopHost()))
-	defer func() { require.NoError(t, traces.Shutdown(context.Background())) }()
+	r, logs := startObserved(t, cfg)
+	traces := r.traces
 
 	// Half the disk goes to another file, so that it can be freed later.
 	filler := filepath.Join(dir, "filler")
@@ -109,10 +97,80 @@ func TestDiskFullIsRetryableAndLoggedOnce(t *testing.T) {
 	assert.Equal(t, int64(3), recovered[0].ContextMap()["failed_commits"])
 
 	var requests uint64
-	rows, err := e.ledger().Rows(context.Background(), []string{"2026-11"})
+	rows, err := r.inner.ledger().Rows(context.Background(), []string{"2026-11"})
 	require.NoError(t, err)
 	for _, r := range rows {
 		requests += r.Requests
 	}
 	assert.Equal(t, uint64(acked), requests)
+}
+
+// A client that stops waiting before the ledger takes its batch, as when
+// storage stalls past the client's timeout, fails that export alone: it is
+// retryable, nothing of it is counted, and no commit failed, so no outage
+// is logged or counted.
+func TestCallerGivingUpIsNotACommitFailure(t *testing.T) {
+	r, logs := startObserved(t, testConfig(t))
+	td := tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")})
+
+	for _, ctx := range []context.Context{canceled(), expired()} {
+		err := r.traces.ConsumeTraces(ctx, td)
+		require.ErrorIs(t, err, ctx.Err())
+		assert.False(t, consumererror.IsPermanent(err), "the export must be retried")
+	}
+	assert.Empty(t, r.rows(t, "2026-11"))
+	assert.Empty(t, logs.FilterMessageSnippet("Usage ledger commit").All())
+	_, err := r.telemetry.GetMetric("otelcol_exporter_usageledger_commit_failures")
+	assert.Error(t, err, "no commit failure may be counted")
+
+	// The retry counts in full.
+	r.consume(t, td)
+	rows := r.rows(t, "2026-11")
+	require.Len(t, rows, 1)
+	for _, c := range rows {
+		assert.Equal(t, uint64(1), c.Requests)
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+func expired() context.Context {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	cancel()
+	return ctx
+}
+
+// Every commit of this exporter counts as slow; only the first is logged
+// within a minute.
+func TestSlowCommitIsLogged(t *testing.T) {
+	r, logs := startObserved(t, testConfig(t))
+	r.inner.slowCommit = 0
+	r.consume(t, tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")}))
+	r.consume(t, tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")}))
+
+	slow := logs.FilterMessageSnippet("Usage ledger commit was slow").All()
+	require.Len(t, slow, 1)
+	assert.Equal(t, zapcore.WarnLevel, slow[0].Level)
+	assert.Equal(t, int64(1), slow[0].ContextMap()["slow_commits"])
+}
+
+func TestSlowCommitsAreLoggedOncePerMinute(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	logger := zap.New(core)
+	var h commitHealth
+	t0 := time.Date(2026, time.November, 15, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Duration{0, time.Second, 59 * time.Second, time.Minute, 90 * time.Second, 3 * time.Minute} {
+		h.slow(logger, 2*time.Second, t0.Add(at))
+	}
+	// Logged at 0 (1 slow commit), at 1 min (the 3 since: 1 s, 59 s and
+	// 1 min) and at 3 min (90 s and 3 min).
+	var counts []any
+	for _, e := range logs.All() {
+		counts = append(counts, e.ContextMap()["slow_commits"])
+	}
+	assert.Equal(t, []any{int64(1), int64(3), int64(2)}, counts)
 }

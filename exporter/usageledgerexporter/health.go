@@ -2,20 +2,35 @@ package usageledgerexporter // import "github.com/usageledger/usageledger/export
 
 import (
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
+// A commit that takes slowCommit or longer, waiting included, means the
+// ledger's disk holds the exports up (a healthy one syncs in milliseconds);
+// it is logged at most once per slowCommitEvery.
+const (
+	slowCommit      = time.Second
+	slowCommitEvery = time.Minute
+)
+
 // commitHealth turns commit failures into log lines: one error when commits
 // start failing (disk full, file read-only, I/O error), one line when they
 // succeed again, and nothing per failed batch in between; the failures are
-// counted in exporter_usageledger_commit_failures. Safe for concurrent use.
+// counted in exporter_usageledger_commit_failures. Slow commits log a
+// warning now and then. Safe for concurrent use.
 type commitHealth struct {
 	mu       sync.Mutex
 	failures int64 // since the last success
 	warned   bool  // the dedup bound was reported
+
+	// slowLogged is when a slow commit was last logged; slowSince counts
+	// the slow commits since then.
+	slowLogged time.Time
+	slowSince  int64
 }
 
 func (h *commitHealth) failed(logger *zap.Logger, err error) {
@@ -36,6 +51,22 @@ func (h *commitHealth) succeeded(logger *zap.Logger) {
 		logger.Info("Usage ledger commits succeed again", zap.Int64("failed_commits", h.failures))
 		h.failures = 0
 	}
+}
+
+// slow logs a commit that began at start and took took, unless one was
+// logged less than slowCommitEvery before; the next line counts those left
+// out.
+func (h *commitHealth) slow(logger *zap.Logger, took time.Duration, start time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.slowSince++
+	if !h.slowLogged.IsZero() && start.Sub(h.slowLogged) < slowCommitEvery {
+		return
+	}
+	logger.Warn("Usage ledger commit was slow; exports wait for the ledger file's disk "+
+		"(exporter_usageledger_commit_duration)",
+		zap.Duration("took", took), zap.Int64("slow_commits", h.slowSince))
+	h.slowLogged, h.slowSince = start, 0
 }
 
 // evicted warns once that the dedup bound is reached: keys are forgotten

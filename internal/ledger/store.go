@@ -31,7 +31,9 @@ type Store interface {
 	// [Dedup.MaxEntries]; a duplicate records nothing, so the first call
 	// committed keeps its identity. When Commit returns nil the
 	// batch is durable; when it returns an error nothing of the batch was
-	// applied. A row whose month is not "YYYY-MM" fails the commit.
+	// applied. A row whose month is not "YYYY-MM" fails the commit. When
+	// ctx ends before the batch is taken into a transaction, Commit returns
+	// ctx's error; once taken, the commit runs to its end whatever ctx does.
 	Commit(ctx context.Context, b *Batch) (CommitResult, error)
 
 	// Rows returns the rows of the given months, each once and in no

@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/usageledger/usageledger/testbed/internal/backend"
+	"github.com/usageledger/usageledger/testbed/internal/collector"
 	"github.com/usageledger/usageledger/testbed/internal/exposition"
 	"github.com/usageledger/usageledger/testbed/internal/load"
 	"github.com/usageledger/usageledger/testbed/internal/procstat"
@@ -31,29 +34,15 @@ func faultLoad(saturate bool) load.Options {
 	return o
 }
 
-// TestFaults drives the usage pipeline through trace-backend failures and
-// collector crashes. For every ledger row it requires at least the
-// acknowledged calls (nothing acknowledged is lost) and at most those plus
-// the calls of failed export attempts; any excess is a retried export the
-// ledger counted twice, which it reports rather than hides.
+// TestFaults drives the usage pipeline through trace-backend failures, slow
+// storage and collector crashes. For every ledger row it requires at least
+// the acknowledged calls (nothing acknowledged is lost) and at most those
+// plus the calls of failed export attempts; any excess is a retried export
+// the ledger counted twice, which it reports rather than hides, and which
+// fails the cases where every failed export was acknowledged later.
 func TestFaults(t *testing.T) {
 	bin := collectorBinary(t)
-	cases := []struct {
-		name string
-		// backend prepares the trace backend; it may return nil (down).
-		backend func(t *testing.T, addr string) *backend.Backend
-		// during runs once in the middle of the load.
-		during func(t *testing.T, f *faultRun)
-		// backendComplete says whether the backend must end with every
-		// acknowledged span exactly once.
-		backendComplete bool
-		// saturate sends as fast as the collector acknowledges.
-		saturate bool
-		// long runs the load for 40 s, only in full mode.
-		long bool
-		// maxRSS replaces the sanity limit on the collector's memory.
-		maxRSS int64
-	}{
+	cases := []faultCase{
 		{name: "backend down then up", backend: func(t *testing.T, addr string) *backend.Backend { return nil },
 			during: func(t *testing.T, f *faultRun) {
 				be := startBackendAt(t, f.u.backendAddr)
@@ -81,6 +70,22 @@ func TestFaults(t *testing.T) {
 			be.SetMode(backend.FailPermanent)
 			return be
 		}, during: func(t *testing.T, f *faultRun) { f.be.SetMode(backend.Accept) }},
+		{name: "storage slow", backend: startBackendAt,
+			during: func(t *testing.T, f *faultRun) {
+				// For a quarter of the run every sync takes 100 ms longer, as
+				// on a disk shared with a backup job: each commit syncs twice.
+				f.holdSyncs(t, 100*time.Millisecond, faultLoad(false).Duration/4)
+			}, backendComplete: true, exact: true, logLacks: []string{"Usage ledger commits are failing"}},
+		{name: "storage stalls", backend: startBackendAt,
+			during: func(t *testing.T, f *faultRun) {
+				// The disk stops answering for longer than the client waits
+				// for an export: the exports of the commit it holds time out
+				// and are sent again while that commit is still to land.
+				f.holdSyncs(t, time.Hour, faultLoad(false).Timeout+2*time.Second)
+			}, backendComplete: true, backendRepeats: true, exact: true,
+			// A slow disk is not a failing one.
+			logHas:   []string{"Usage ledger commit was slow"},
+			logLacks: []string{"Usage ledger commits are failing"}},
 		{name: "collector restart", backend: startBackendAt, saturate: true,
 			during: func(t *testing.T, f *faultRun) {
 				f.r.stop(t)
@@ -117,9 +122,39 @@ func TestFaults(t *testing.T) {
 			}()
 			spans, took := f.g.Run(context.Background(), opts)
 			wg.Wait()
-			f.verdict(t, spans, took, tc.backendComplete)
+			f.verdict(t, spans, took, tc)
 		})
 	}
+}
+
+// faultCase is one scenario of TestFaults.
+type faultCase struct {
+	name string
+	// backend prepares the trace backend; it may return nil (down).
+	backend func(t *testing.T, addr string) *backend.Backend
+	// during runs once in the middle of the load.
+	during func(t *testing.T, f *faultRun)
+	// backendComplete says whether the backend must end with every
+	// acknowledged span exactly once.
+	backendComplete bool
+	// backendRepeats lets the backend hold spans of a retried export
+	// twice: the trace exporter forwarded the first attempt, which the
+	// client then gave up waiting for.
+	backendRepeats bool
+	// saturate sends as fast as the collector acknowledges.
+	saturate bool
+	// long runs the load for 40 s, only in full mode.
+	long bool
+	// maxRSS replaces the sanity limit on the collector's memory.
+	maxRSS int64
+	// exact requires the ledger to hold the acknowledged calls and
+	// nothing more: every export that failed was sent again and
+	// acknowledged, so a call of one the ledger had committed must be
+	// recognized as a repeat.
+	exact bool
+	// logHas and logLacks are text the collector's log must hold, and
+	// must not.
+	logHas, logLacks []string
 }
 
 // faultRun is one collector of a fault scenario, restartable on the same
@@ -156,7 +191,23 @@ func (f *faultRun) restart(t *testing.T) {
 		[]string{metricsURL(f.u.metricsAddr)})
 }
 
-func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, backendComplete bool) {
+// holdSyncs holds every file sync of the running collector for delay, for
+// the time given, and then lets the collector go on at full speed.
+func (f *faultRun) holdSyncs(t *testing.T, delay, lasting time.Duration) {
+	t.Helper()
+	f.mu.Lock()
+	pid := f.r.proc.Pid()
+	f.mu.Unlock()
+	held, err := collector.HoldSyncs(pid, delay)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	time.Sleep(lasting)
+	held.Release()
+}
+
+func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, tc faultCase) {
 	t.Helper()
 	month := time.Now().UTC().Format("2006-01")
 	s, err := exposition.Get(metricsURL(f.u.metricsAddr), 60*time.Second)
@@ -173,8 +224,9 @@ func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, backen
 	// exceeds them was counted twice.
 	abandoned := f.g.Abandoned().Sum()
 	doubled := max(0, excess.Requests-abandoned.Requests)
-	summary := fmt.Sprintf("%d spans acknowledged, %d export attempts failed (%d spans), %d spans given up; ledger vs acknowledged: requests +%d, input tokens +%d, cost +%d pUSD; calls counted twice: %d",
-		st.Spans, st.FailedAttempts, st.FailedSpans, st.GaveUpSpans, excess.Requests, excess.Input, excess.CostPicoUSD, doubled)
+	summary := fmt.Sprintf("%d spans acknowledged, %d export attempts failed (%d spans), %d spans given up; slowest acknowledgment %s; ledger vs acknowledged: requests +%d, input tokens +%d, cost +%d pUSD; calls counted twice: %d",
+		st.Spans, st.FailedAttempts, st.FailedSpans, st.GaveUpSpans, st.Slowest.Round(time.Millisecond),
+		excess.Requests, excess.Input, excess.CostPicoUSD, doubled)
 	if len(diffs) > 0 {
 		t.Errorf("ledger outside its bounds after %s:\n%s", t.Name(), joinLines(diffs))
 	}
@@ -182,6 +234,9 @@ func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, backen
 		t.Errorf("acknowledged calls lost: requests %d, input %d, output %d", lost.Requests, lost.Input, lost.Output)
 	}
 	t.Log(summary)
+	if tc.exact && excess != (load.Counters{}) {
+		t.Errorf("ledger above the acknowledged calls by %+v: every failed export was acknowledged on a later attempt, so this is a call counted twice", excess)
+	}
 	if doubled > 0 {
 		t.Logf("not guaranteed yet: %d of %d calls were counted twice (retries of exports the ledger had committed but the client never saw acknowledged)",
 			doubled, a.Requests)
@@ -191,11 +246,26 @@ func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, backen
 			excess.Requests-doubled)
 	}
 
+	if log, err := os.ReadFile(f.r.proc.LogPath()); err != nil {
+		t.Error(err)
+	} else {
+		for _, text := range tc.logHas {
+			if !bytes.Contains(log, []byte(text)) {
+				t.Errorf("the collector's log lacks %q (%s)", text, f.r.proc.LogPath())
+			}
+		}
+		for _, text := range tc.logLacks {
+			if bytes.Contains(log, []byte(text)) {
+				t.Errorf("the collector's log holds %q (%s)", text, f.r.proc.LogPath())
+			}
+		}
+	}
+
 	backendNote := "backend not checked"
 	if f.be != nil {
 		c := f.be.WaitFor(f.g.LastSeq(), f.g.GaveUp(), 20*time.Second)
 		backendNote = fmt.Sprintf("backend: %d missing, %d duplicated of %d", c.Missing, c.Duplicated, f.g.LastSeq())
-		if backendComplete && (c.Missing != 0 || c.Duplicated != 0) {
+		if tc.backendComplete && (c.Missing != 0 || c.Duplicated != 0 && !tc.backendRepeats) {
 			t.Errorf("trace backend: %d of %d acknowledged spans missing, %d duplicated", c.Missing, f.g.LastSeq(), c.Duplicated)
 		}
 	}

@@ -84,7 +84,10 @@ type Stats struct {
 	FailedSpans    int64 // spans in those calls
 	GaveUpSpans    int64 // spans of requests never acknowledged
 	Rejected       int64 // requests refused with a permanent error
-	LastError      string
+	// Slowest is the longest wait of an acknowledged request, from its
+	// first attempt to its acknowledgment, retries included.
+	Slowest   time.Duration
+	LastError string
 }
 
 // Generator sends the load to one OTLP/gRPC endpoint. Run may be called
@@ -256,6 +259,7 @@ func (g *Generator) Run(ctx context.Context, opts Options) (int64, time.Duration
 			g.stats.FailedSpans += wk.stats.FailedSpans
 			g.stats.GaveUpSpans += wk.stats.GaveUpSpans
 			g.stats.Rejected += wk.stats.Rejected
+			g.stats.Slowest = max(g.stats.Slowest, wk.stats.Slowest)
 			if wk.stats.LastError != "" {
 				g.stats.LastError = wk.stats.LastError
 			}
@@ -372,6 +376,7 @@ func putUint64(b []byte, v uint64) {
 // acknowledged.
 func (w *worker) send(ctx context.Context, req *request) bool {
 	exportReq := ptraceotlp.NewExportRequestFromTraces(req.td)
+	first := time.Now()
 	for attempt := 1; ; attempt++ {
 		callCtx, cancel := context.WithTimeout(context.Background(), w.opts.Timeout)
 		w.g.inFlight.Add(1)
@@ -384,6 +389,7 @@ func (w *worker) send(ctx context.Context, req *request) bool {
 			}
 			w.stats.Requests++
 			w.stats.Spans += int64(len(req.calls))
+			w.stats.Slowest = max(w.stats.Slowest, time.Since(first))
 			w.spans.Add(int64(len(req.calls)))
 			return true
 		}
