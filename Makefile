@@ -84,7 +84,7 @@ testbed: deps build
 		$(GO) test -p 1 -count=1 -v -timeout 60m ./...
 
 # A short, correctness-only run of every testbed scenario.
-testbed-smoke: build
+testbed-smoke: deps build
 	cd testbed && $(GO) vet ./... && test -z "$$(gofmt -l .)"
 	cd testbed && USAGELEDGER_COLLECTOR=$(COLLECTOR) OCB=$(OCB) $(GO) test -p 1 -count=1 \
 		-timeout 15m ./...

@@ -160,16 +160,16 @@ func (e *ledgerExporter) consumeTraces(ctx context.Context, td ptrace.Traces) er
 
 	start := time.Now()
 	res, err := e.store.Commit(ctx, t.batch)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		// The caller stopped waiting before the ledger took the batch, as
-		// when storage stalls: nothing of it is counted, and no commit
-		// failed.
-		return fmt.Errorf("usageledger exporter: batch not committed: %w", err)
-	}
 	took := time.Since(start)
 	e.telemetry.ExporterUsageledgerCommitDuration.Record(ctx, took.Seconds())
+	// The caller may stop waiting before the ledger takes the batch, as when
+	// storage stalls: nothing of it is counted, and no commit failed.
+	gaveUp := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
 	if took >= e.slowCommit {
-		e.failing.slow(e.logger, took, start)
+		e.failing.slow(e.logger, took, gaveUp, start.Add(took))
+	}
+	if gaveUp {
+		return fmt.Errorf("usageledger exporter: batch not committed: %w", err)
 	}
 	if err != nil {
 		e.telemetry.ExporterUsageledgerCommitFailures.Add(ctx, 1)

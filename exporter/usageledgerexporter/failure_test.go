@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -107,10 +108,11 @@ func TestDiskFullIsRetryableAndLoggedOnce(t *testing.T) {
 
 // A client that stops waiting before the ledger takes its batch, as when
 // storage stalls past the client's timeout, fails that export alone: it is
-// retryable, nothing of it is counted, and no commit failed, so no outage
-// is logged or counted.
+// retryable and nothing of it is counted. No commit failed, so none is
+// logged or counted; the wait is recorded and, if long, logged as slow.
 func TestCallerGivingUpIsNotACommitFailure(t *testing.T) {
 	r, logs := startObserved(t, testConfig(t))
+	r.inner.slowCommit = 0 // every wait is long
 	td := tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")})
 
 	for _, ctx := range []context.Context{canceled(), expired()} {
@@ -119,9 +121,17 @@ func TestCallerGivingUpIsNotACommitFailure(t *testing.T) {
 		assert.False(t, consumererror.IsPermanent(err), "the export must be retried")
 	}
 	assert.Empty(t, r.rows(t, "2026-11"))
-	assert.Empty(t, logs.FilterMessageSnippet("Usage ledger commit").All())
+	assert.Empty(t, logs.FilterMessageSnippet("commits are failing").All())
 	_, err := r.telemetry.GetMetric("otelcol_exporter_usageledger_commit_failures")
 	assert.Error(t, err, "no commit failure may be counted")
+	assert.Equal(t, uint64(2), commitWaits(t, r))
+
+	// Only the first slow wait is logged within a minute.
+	slow := logs.FilterMessageSnippet("Usage ledger commits are slow").All()
+	require.Len(t, slow, 1)
+	assert.Equal(t, zapcore.WarnLevel, slow[0].Level)
+	assert.Equal(t, true, slow[0].ContextMap()["client_gave_up"])
+	assert.Equal(t, int64(1), slow[0].ContextMap()["slow_exports"])
 
 	// The retry counts in full.
 	r.consume(t, td)
@@ -130,6 +140,19 @@ func TestCallerGivingUpIsNotACommitFailure(t *testing.T) {
 	for _, c := range rows {
 		assert.Equal(t, uint64(1), c.Requests)
 	}
+	assert.Equal(t, uint64(3), commitWaits(t, r))
+}
+
+// commitWaits returns the number of waits exporter_usageledger_commit_duration
+// recorded.
+func commitWaits(t *testing.T, r *running) uint64 {
+	t.Helper()
+	m, err := r.telemetry.GetMetric("otelcol_exporter_usageledger_commit_duration")
+	require.NoError(t, err)
+	h, ok := m.Data.(metricdata.Histogram[float64])
+	require.True(t, ok, "%T", m.Data)
+	require.Len(t, h.DataPoints, 1)
+	return h.DataPoints[0].Count
 }
 
 func canceled() context.Context {
@@ -144,33 +167,39 @@ func expired() context.Context {
 	return ctx
 }
 
-// Every commit of this exporter counts as slow; only the first is logged
-// within a minute.
+// A commit that waited long is logged as slow, its client not having given
+// up.
 func TestSlowCommitIsLogged(t *testing.T) {
 	r, logs := startObserved(t, testConfig(t))
 	r.inner.slowCommit = 0
 	r.consume(t, tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")}))
-	r.consume(t, tracesOf(t, span{nov10, call("acme", "bot/openai", "gpt-4o")}))
 
-	slow := logs.FilterMessageSnippet("Usage ledger commit was slow").All()
+	slow := logs.FilterMessageSnippet("Usage ledger commits are slow").All()
 	require.Len(t, slow, 1)
-	assert.Equal(t, zapcore.WarnLevel, slow[0].Level)
-	assert.Equal(t, int64(1), slow[0].ContextMap()["slow_commits"])
+	assert.Equal(t, false, slow[0].ContextMap()["client_gave_up"])
+	assert.Equal(t, int64(1), slow[0].ContextMap()["slow_exports"])
 }
 
+// Slow waits are logged at most once a minute, counted by when they end:
+// two waits ending together log once, however long the first took.
 func TestSlowCommitsAreLoggedOncePerMinute(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	logger := zap.New(core)
 	var h commitHealth
 	t0 := time.Date(2026, time.November, 15, 12, 0, 0, 0, time.UTC)
 	for _, at := range []time.Duration{0, time.Second, 59 * time.Second, time.Minute, 90 * time.Second, 3 * time.Minute} {
-		h.slow(logger, 2*time.Second, t0.Add(at))
+		h.slow(logger, 2*time.Second, false, t0.Add(at))
 	}
-	// Logged at 0 (1 slow commit), at 1 min (the 3 since: 1 s, 59 s and
+	// Logged at 0 (1 slow wait), at 1 min (the 3 since: 1 s, 59 s and
 	// 1 min) and at 3 min (90 s and 3 min).
 	var counts []any
 	for _, e := range logs.All() {
-		counts = append(counts, e.ContextMap()["slow_commits"])
+		counts = append(counts, e.ContextMap()["slow_exports"])
 	}
 	assert.Equal(t, []any{int64(1), int64(3), int64(2)}, counts)
+
+	// A wait of 61 s and one of 1 s that began a minute later end together.
+	h.slow(logger, 61*time.Second, false, t0.Add(10*time.Minute))
+	h.slow(logger, time.Second, false, t0.Add(10*time.Minute+time.Millisecond))
+	assert.Len(t, logs.All(), 4)
 }

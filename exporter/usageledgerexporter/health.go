@@ -9,9 +9,9 @@ import (
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
-// A commit that takes slowCommit or longer, waiting included, means the
+// An export that waits slowCommit or longer for its commit means the
 // ledger's disk holds the exports up (a healthy one syncs in milliseconds);
-// it is logged at most once per slowCommitEvery.
+// such waits are logged at most once per slowCommitEvery.
 const (
 	slowCommit      = time.Second
 	slowCommitEvery = time.Minute
@@ -27,8 +27,8 @@ type commitHealth struct {
 	failures int64 // since the last success
 	warned   bool  // the dedup bound was reported
 
-	// slowLogged is when a slow commit was last logged; slowSince counts
-	// the slow commits since then.
+	// slowLogged is when a slow wait was last logged; slowSince counts the
+	// slow waits since then.
 	slowLogged time.Time
 	slowSince  int64
 }
@@ -53,20 +53,22 @@ func (h *commitHealth) succeeded(logger *zap.Logger) {
 	}
 }
 
-// slow logs a commit that began at start and took took, unless one was
-// logged less than slowCommitEvery before; the next line counts those left
-// out.
-func (h *commitHealth) slow(logger *zap.Logger, took time.Duration, start time.Time) {
+// slow logs, at now, an export that waited took for its commit, unless a
+// slow wait was logged less than slowCommitEvery before; the next line
+// counts those left out. gaveUp says its caller stopped waiting before the
+// ledger took the batch.
+func (h *commitHealth) slow(logger *zap.Logger, took time.Duration, gaveUp bool, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.slowSince++
-	if !h.slowLogged.IsZero() && start.Sub(h.slowLogged) < slowCommitEvery {
+	if !h.slowLogged.IsZero() && now.Sub(h.slowLogged) < slowCommitEvery {
 		return
 	}
-	logger.Warn("Usage ledger commit was slow; exports wait for the ledger file's disk "+
+	logger.Warn("Usage ledger commits are slow; exports wait for the ledger file's disk "+
 		"(exporter_usageledger_commit_duration)",
-		zap.Duration("took", took), zap.Int64("slow_commits", h.slowSince))
-	h.slowLogged, h.slowSince = start, 0
+		zap.Duration("waited", took), zap.Bool("client_gave_up", gaveUp),
+		zap.Int64("slow_exports", h.slowSince))
+	h.slowLogged, h.slowSince = now, 0
 }
 
 // evicted warns once that the dedup bound is reached: keys are forgotten

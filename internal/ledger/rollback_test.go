@@ -78,3 +78,54 @@ func TestFailedTransactionForgetsItsKeys(t *testing.T) {
 	defer s.close()
 	assert.Equal(t, int64(8), s.seen.live)
 }
+
+// A commit whose context ends while it waits for its turn returns the
+// context's error and applies nothing; one the commit loop has taken runs
+// to its end, whatever its context does.
+func TestCommitHonoursItsContextUntilTaken(t *testing.T) {
+	s, err := openFileStore(filepath.Join(t.TempDir(), "ledger.db"), openOptions{lockTimeout: time.Second, noSync: true})
+	require.NoError(t, err)
+	defer s.close()
+
+	row := func(conn string) Key { return Key{Org: "acme", Connection: conn, Month: "2026-11", Model: "m"} }
+	batch := func(conn string) *Batch {
+		b := NewBatch()
+		b.Add(row(conn), Counters{Requests: 1})
+		return b
+	}
+
+	// Holding bbolt's writer lock stalls the commit loop inside its next
+	// transaction, as a sync that does not return would.
+	stall, err := s.db.Begin(true)
+	require.NoError(t, err)
+	defer func() { _ = stall.Rollback() }() // before close, which waits for the loop
+
+	taken, cancelTaken := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.commit(taken, batch("taken"))
+		done <- err
+	}()
+	// The idle loop takes the first commit at once; 100 ms is ample.
+	time.Sleep(100 * time.Millisecond)
+	cancelTaken()
+
+	waiting, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = s.commit(waiting, batch("waiting"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	select {
+	case err := <-done:
+		t.Fatalf("the commit taken returned while the loop was stalled: %v", err)
+	default:
+	}
+	require.NoError(t, stall.Rollback())
+	require.NoError(t, <-done, "a commit taken completes although its context ended")
+
+	rows, err := s.rows(context.Background(), []string{"2026-11"})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, row("taken"), rows[0].Key)
+	assert.Equal(t, uint64(1), rows[0].Requests)
+}

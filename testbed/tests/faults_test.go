@@ -75,16 +75,17 @@ func TestFaults(t *testing.T) {
 				// For a quarter of the run every sync takes 100 ms longer, as
 				// on a disk shared with a backup job: each commit syncs twice.
 				f.holdSyncs(t, 100*time.Millisecond, faultLoad(false).Duration/4)
-			}, backendComplete: true, exact: true, logLacks: []string{"Usage ledger commits are failing"}},
+			}, backendComplete: true, exact: true, minSlowest: 200 * time.Millisecond,
+			logLacks: []string{"Usage ledger commits are failing"}},
 		{name: "storage stalls", backend: startBackendAt,
 			during: func(t *testing.T, f *faultRun) {
 				// The disk stops answering for longer than the client waits
 				// for an export: the exports of the commit it holds time out
 				// and are sent again while that commit is still to land.
 				f.holdSyncs(t, time.Hour, faultLoad(false).Timeout+2*time.Second)
-			}, backendComplete: true, backendRepeats: true, exact: true,
+			}, backendComplete: true, backendRepeats: true, exact: true, minSlowest: faultLoad(false).Timeout,
 			// A slow disk is not a failing one.
-			logHas:   []string{"Usage ledger commit was slow"},
+			logHas:   []string{"Usage ledger commits are slow"},
 			logLacks: []string{"Usage ledger commits are failing"}},
 		{name: "collector restart", backend: startBackendAt, saturate: true,
 			during: func(t *testing.T, f *faultRun) {
@@ -155,6 +156,9 @@ type faultCase struct {
 	// logHas and logLacks are text the collector's log must hold, and
 	// must not.
 	logHas, logLacks []string
+	// minSlowest is the least wait of the slowest acknowledged export: the
+	// proof that the fault held the exports up.
+	minSlowest time.Duration
 }
 
 // faultRun is one collector of a fault scenario, restartable on the same
@@ -246,6 +250,9 @@ func (f *faultRun) verdict(t *testing.T, spans int64, took time.Duration, tc fau
 			excess.Requests-doubled)
 	}
 
+	if st.Slowest < tc.minSlowest {
+		t.Errorf("the slowest acknowledgment took %s, expecting at least %s: the fault did not hold the exports up", st.Slowest, tc.minSlowest)
+	}
 	if log, err := os.ReadFile(f.r.proc.LogPath()); err != nil {
 		t.Error(err)
 	} else {

@@ -16,7 +16,8 @@ import (
 // contention or a network volume that stops answering would: strace
 // attaches to every thread of the process and keeps each fsync and
 // fdatasync waiting for a delay before the kernel runs it. Release lets
-// the process go on at full speed; a sync still being held returns at once.
+// the process go on at full speed; a sync being held goes on to the disk
+// at once.
 type SlowSyncs struct {
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
@@ -92,8 +93,11 @@ func (s *SlowSyncs) exited() bool {
 // allTracedBy reports whether every thread of pid is traced by tracer.
 func allTracedBy(pid, tracer int) (bool, error) {
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
-	if err != nil || len(tasks) == 0 {
-		return false, fmt.Errorf("collector: threads of %d: %v", pid, err)
+	if err != nil {
+		return false, fmt.Errorf("collector: threads of %d: %w", pid, err)
+	}
+	if len(tasks) == 0 {
+		return false, fmt.Errorf("collector: process %d has no threads; has it exited?", pid)
 	}
 	want := "TracerPid:\t" + strconv.Itoa(tracer) + "\n"
 	for _, path := range tasks {

@@ -101,7 +101,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCommitDuration, err = builder.meter.Float64Histogram(
 		"otelcol_exporter_usageledger_commit_duration",
-		metric.WithDescription("Time to commit one batch to the ledger, including the sync to disk. [Development]"),
+		metric.WithDescription("Time an export waited for its batch to be committed to the ledger, its turn and the sync to disk included; an export whose caller stopped waiting before the ledger took the batch records the time it waited. [Development]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}...),
 	)

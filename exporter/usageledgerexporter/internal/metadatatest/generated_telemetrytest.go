@@ -104,7 +104,7 @@ func AssertEqualExporterUsageledgerCallsOverflowed(t *testing.T, tt *componentte
 func AssertEqualExporterUsageledgerCommitDuration(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_commit_duration",
-		Description: "Time to commit one batch to the ledger, including the sync to disk. [Development]",
+		Description: "Time an export waited for its batch to be committed to the ledger, its turn and the sync to disk included; an export whose caller stopped waiting before the ledger took the batch records the time it waited. [Development]",
 		Unit:        "s",
 		Data: metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,
