@@ -36,6 +36,10 @@ var round = struct {
 	// booked to organization default.
 	requests, costUSD float64
 	defaultRequests   float64
+	// requestBCostUSD is the cost of request B (h), which the ledger
+	// commits after request A: read in between, it holds the round
+	// without it.
+	requestBCostUSD float64
 }{
 	processorMalformed:  2, // b1 and b2
 	exporterMalformed:   1, // g
@@ -51,6 +55,7 @@ var round = struct {
 	// and h 100 × 0.15e-6 + 10 × 0.6e-6 = 0.000021 each; g its own 1e-6.
 	costUSD:         0.00045 + 2*0.00015 + 0.0035 + 2*0.000021 + 0.000001,
 	defaultRequests: 1, // f
+	requestBCostUSD: 0.000021,
 }
 
 // sendRound sends one round of live traffic to the collector's OTLP/HTTP

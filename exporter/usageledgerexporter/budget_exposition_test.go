@@ -52,7 +52,7 @@ func TestWriteBudgets(t *testing.T) {
 			{Org: "acme", Connection: "idle", MonthlyUSD: "20"},
 		},
 	}
-	require.NoError(t, budgets.Validate())
+	require.NoError(t, budgets.Check())
 
 	// On December 16th at noon 15.5 of 31 days have passed: the forecast is
 	// twice the spend. acme spent 30 + 5 + 15 = 50 of 500 (0.1); its

@@ -55,6 +55,7 @@ func TestBudgetsConfig(t *testing.T) {
 		"organizations": []any{map[string]any{"org": "acme", "monthly_usd": 0}},
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(),
-		`budgets::organizations[0]::monthly_usd: "0" is zero; expecting a positive number of dollars`)
+	assert.Equal(t,
+		`budgets::organizations[0]::monthly_usd: "0" is zero; expecting a positive number of dollars`, err.Error(),
+		"the key is named once, from the exporter's configuration down")
 }

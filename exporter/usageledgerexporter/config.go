@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/usageledger/usageledger/internal/calendar"
+	"github.com/usageledger/usageledger/internal/configcheck"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -110,7 +111,10 @@ func (cfg *Config) Validate() error {
 	if cfg.FutureSkew < 0 {
 		errs = append(errs, fmt.Errorf("future_skew: %s is negative; expecting a duration such as 5m", cfg.FutureSkew))
 	}
-	errs = append(errs, cfg.Dedup.validate(), cfg.Limits.validate())
+	errs = append(errs,
+		configcheck.Duration("future_skew", cfg.FutureSkew, "5m"),
+		configcheck.Duration("timeout", cfg.TimeoutConfig.Timeout, "5s"),
+		cfg.Dedup.validate(), cfg.Limits.validate(), cfg.Budgets.Check())
 	if cfg.QueueConfig.HasValue() {
 		q := cfg.QueueConfig.Get()
 		if q.StorageID == nil && !q.WaitForResult {
@@ -162,6 +166,8 @@ func (cfg DedupConfig) validate() error {
 		errs = append(errs, fmt.Errorf(
 			"dedup::window: %s is negative; expecting a duration such as 24h, or 0 to turn dedup off", cfg.Window))
 	}
+	// A window of nanoseconds turns dedup off without saying so.
+	errs = append(errs, configcheck.Duration("dedup::window", cfg.Window, "24h"))
 	if cfg.MaxEntries < 0 {
 		errs = append(errs, fmt.Errorf(
 			"dedup::max_entries: %d is negative; expecting a number of keys, or 0 for no bound", cfg.MaxEntries))

@@ -38,7 +38,7 @@ func TestScrapeMatchesReferenceOverLedger(t *testing.T) {
 		Organizations: []OrganizationBudget{{Org: "org-3", MonthlyUSD: "500"}, {Org: `say "hi"`, MonthlyUSD: "1"}},
 		Connections:   []ConnectionBudget{{Org: "org\xff", Connection: "conn-1", MonthlyUSD: "50"}},
 	}
-	require.NoError(t, cfg.Budgets.Validate())
+	require.NoError(t, cfg.Budgets.Check())
 	store, err := ledger.Open(cfg.Path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, store.Close()) }()

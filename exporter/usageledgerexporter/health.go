@@ -65,7 +65,7 @@ func (h *commitHealth) slow(logger *zap.Logger, took time.Duration, gaveUp bool,
 		return
 	}
 	logger.Warn("Usage ledger commits are slow; exports wait for the ledger file's disk "+
-		"(exporter_usageledger_commit_duration)",
+		"(otelcol_exporter_usageledger_commit_duration)",
 		zap.Duration("waited", took), zap.Bool("client_gave_up", gaveUp),
 		zap.Int64("slow_exports", h.slowSince))
 	h.slowLogged, h.slowSince = now, 0
@@ -81,6 +81,6 @@ func (h *commitHealth) evicted(logger *zap.Logger, res ledger.CommitResult) {
 	}
 	h.warned = true
 	logger.Warn("Usage ledger dedup holds dedup::max_entries keys; the oldest are forgotten "+
-		"before dedup::window ends (counted in exporter_usageledger_dedup_evicted)",
+		"before dedup::window ends (counted in otelcol_exporter_usageledger_dedup_evicted)",
 		zap.Int64("recorded_keys", res.Recorded))
 }

@@ -98,9 +98,12 @@ func quoteAmounts(conf *confmap.Conf, key string) error {
 	return conf.Merge(confmap.NewFromStringMap(map[string]any{key: raw}))
 }
 
-// Validate checks that every budget names its organization (and connection)
-// once and has a positive amount of dollars.
-func (cfg *Config) Validate() error {
+// Check checks that every budget names its organization (and connection)
+// once and has a positive amount of dollars. Its errors name keys from
+// budgets down, so the configuration holding the budgets calls it from its
+// own Validate; the collector prefixes those errors with that
+// configuration's path only.
+func (cfg *Config) Check() error {
 	var errs []error
 	orgs := make(map[string]int, len(cfg.Organizations))
 	for i, b := range cfg.Organizations {

@@ -15,7 +15,7 @@ func load(t *testing.T, raw map[string]any) (*Config, error) {
 	if err := confmap.NewFromStringMap(raw).Unmarshal(&cfg); err != nil {
 		return nil, err
 	}
-	return &cfg, cfg.Validate()
+	return &cfg, cfg.Check()
 }
 
 func TestConfig(t *testing.T) {

@@ -82,7 +82,7 @@ var (
 )
 
 func TestRead(t *testing.T) {
-	require.NoError(t, budgets.Validate())
+	require.NoError(t, budgets.Check())
 	store := openWith(t, december...)
 
 	got, err := Read(context.Background(), store, budgets, utcCalendar, midDecember, MonthRows{})

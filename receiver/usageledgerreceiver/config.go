@@ -8,6 +8,7 @@ import (
 
 	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/internal/calendar"
+	"github.com/usageledger/usageledger/internal/configcheck"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -84,6 +85,10 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(
 			"initial_delay: %s is negative; expecting 0s or a positive duration such as 1s", cfg.InitialDelay))
 	}
+	errs = append(errs,
+		configcheck.Duration("collection_interval", cfg.CollectionInterval, "30s"),
+		configcheck.Duration("initial_delay", cfg.InitialDelay, "1s"),
+		cfg.Budgets.Check())
 	if cfg.Months < 1 || cfg.Months > maxMonths {
 		errs = append(errs, fmt.Errorf("months: %d is out of range; expecting 1 to %d", cfg.Months, maxMonths))
 	}
