@@ -28,11 +28,12 @@ $(OCB):
 	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 	mv $(BIN)/builder $(OCB)
 
+# Builds take turns (flock, from util-linux): two at once would share
+# _build/ and the file being copied.
 $(COLLECTOR): $(OCB) $(SOURCES)
-	$(OCB) --config builder-config.yaml
 	mkdir -p $(BIN)
-	cp _build/otelcol-usageledger $(COLLECTOR).new
-	mv -f $(COLLECTOR).new $(COLLECTOR)
+	flock $(BIN)/.build.lock sh -c '$(OCB) --config builder-config.yaml && \
+		cp _build/otelcol-usageledger $(COLLECTOR).new && mv -f $(COLLECTOR).new $(COLLECTOR)'
 
 run: build
 	mkdir -p data
