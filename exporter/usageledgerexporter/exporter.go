@@ -42,7 +42,8 @@ type ledgerExporter struct {
 	// failing tracks commit failures, so that an outage logs when it starts
 	// and when it ends rather than once per batch, and slow commits.
 	failing commitHealth
-	// slowCommit is how long a commit may take before it is logged as slow.
+	// slowCommit is how long an export may wait for its commit before the
+	// wait is logged as slow.
 	slowCommit time.Duration
 
 	// The HTTP server, the address it listens on, and the goroutine serving it.
