@@ -208,6 +208,11 @@ func expectations(m months, at time.Time, lv live) expected {
 			s(2*round.unpriced, "org", liveOrg, "connection", liveConnection, "model", houseModel)),
 		"UsageLedgerDefaultOrganization": both(s(7, "connection", "unnamed"),
 			s(2*round.defaultRequests, "connection", strayAgent+"/openai")),
+		// A healthy ledger: no commit failed, and every wait was far under
+		// a second (the second round's p99 is logged). The rules' own
+		// tests (deploy/prometheus) show them firing.
+		"UsageLedgerCommitsFailing": both(),
+		"UsageLedgerCommitsSlow":    both(),
 	}
 	return expected{panels: panels, alerts: alerts}
 }

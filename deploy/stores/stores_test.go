@@ -308,8 +308,8 @@ func alertRules(t *testing.T) []rule {
 	for _, g := range file.Groups {
 		rules = append(rules, g.Rules...)
 	}
-	if len(rules) != 8 {
-		t.Fatalf("found %d alert rules; expecting 8", len(rules))
+	if len(rules) != 10 {
+		t.Fatalf("found %d alert rules; expecting 10", len(rules))
 	}
 	return rules
 }
