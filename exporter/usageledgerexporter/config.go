@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/usageledger/usageledger/internal/calendar"
@@ -92,6 +93,30 @@ type Config struct {
 	_ struct{}
 }
 
+var _ confmap.Unmarshaler = (*Config)(nil)
+
+// durations are the exporter's duration settings.
+var durations = []configcheck.Duration{
+	{Key: "future_skew", Example: "5m"},
+	{Key: "timeout", Example: "5s"},
+	{Key: "dedup::window", Example: "24h"},
+	{Key: "retry_on_failure::initial_interval", Example: "5s"},
+	{Key: "retry_on_failure::max_interval", Example: "30s"},
+	{Key: "retry_on_failure::max_elapsed_time", Example: "5m"},
+	{Key: "sending_queue::batch::flush_timeout", Example: "200ms"},
+}
+
+// Unmarshal reads the configuration, refusing a duration written without
+// its unit.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := configcheck.BareDurations(conf, durations...); err != nil {
+		return err
+	}
+	// fields has the fields of Config without its Unmarshal method.
+	type fields Config
+	return conf.Unmarshal((*fields)(cfg))
+}
+
 // Validate checks the configuration, naming the key of a bad value.
 func (cfg *Config) Validate() error {
 	var errs []error
@@ -111,10 +136,7 @@ func (cfg *Config) Validate() error {
 	if cfg.FutureSkew < 0 {
 		errs = append(errs, fmt.Errorf("future_skew: %s is negative; expecting a duration such as 5m", cfg.FutureSkew))
 	}
-	errs = append(errs,
-		configcheck.Duration("future_skew", cfg.FutureSkew, "5m"),
-		configcheck.Duration("timeout", cfg.TimeoutConfig.Timeout, "5s"),
-		cfg.Dedup.validate(), cfg.Limits.validate(), cfg.Budgets.Check())
+	errs = append(errs, cfg.Dedup.validate(), cfg.Limits.validate(), cfg.Budgets.Check())
 	if cfg.QueueConfig.HasValue() {
 		q := cfg.QueueConfig.Get()
 		if q.StorageID == nil && !q.WaitForResult {
@@ -166,8 +188,6 @@ func (cfg DedupConfig) validate() error {
 		errs = append(errs, fmt.Errorf(
 			"dedup::window: %s is negative; expecting a duration such as 24h, or 0 to turn dedup off", cfg.Window))
 	}
-	// A window of nanoseconds turns dedup off without saying so.
-	errs = append(errs, configcheck.Duration("dedup::window", cfg.Window, "24h"))
 	if cfg.MaxEntries < 0 {
 		errs = append(errs, fmt.Errorf(
 			"dedup::max_entries: %d is negative; expecting a number of keys, or 0 for no bound", cfg.MaxEntries))

@@ -85,11 +85,11 @@ func TestLoadConfig(t *testing.T) {
 		{id: "negative_skew", wantErr: "future_skew: -1m0s is negative; expecting a duration such as 5m"},
 		{id: "negative_dedup", wantErr: "dedup::window: -1h0m0s is negative; expecting a duration such as 24h, " +
 			"or 0 to turn dedup off\ndedup::max_entries: -5 is negative"},
-		{id: "bare_durations", wantErr: "future_skew: 300ns is below a millisecond, a number without its unit " +
-			"(read as nanoseconds); expecting a duration with its unit, such as 5m\n" +
-			"timeout: 5ns is below a millisecond, a number without its unit (read as nanoseconds); " +
+		{id: "bare_durations", wantErr: "future_skew: 300 has no unit, and the collector reads a bare number as " +
+			"nanoseconds; expecting a duration with its unit, such as 5m\n" +
+			"timeout: 5 has no unit, and the collector reads a bare number as nanoseconds; " +
 			"expecting a duration with its unit, such as 5s\n" +
-			"dedup::window: 24ns is below a millisecond, a number without its unit (read as nanoseconds); " +
+			"dedup::window: 86400000 has no unit, and the collector reads a bare number as nanoseconds; " +
 			"expecting a duration with its unit, such as 24h"},
 		{id: "dedup_off", want: dedupOff},
 		{id: "zero_limits", wantErr: "limits::organizations: 0 is out of range; expecting at least 1\n" +

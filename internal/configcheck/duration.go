@@ -3,22 +3,38 @@
 package configcheck // import "github.com/usageledger/usageledger/internal/configcheck"
 
 import (
+	"errors"
 	"fmt"
-	"time"
+
+	"go.opentelemetry.io/collector/confmap"
 )
 
-// MinDuration is the least positive duration any setting of the components
-// takes. A smaller one is, in practice, a number written without its unit:
-// the collector reads a bare 24 as 24 nanoseconds.
-const MinDuration = time.Millisecond
+// Duration is a duration setting: its key, and a value with its unit to
+// suggest.
+type Duration struct {
+	Key, Example string
+}
 
-// Duration returns an error naming key when d is positive and below
-// MinDuration, with example as the form expected; nil otherwise. Zero and
-// negative values are left to the setting's own checks.
-func Duration(key string, d time.Duration, example string) error {
-	if d <= 0 || d >= MinDuration {
-		return nil
+// BareDurations returns an error for each duration setting in conf that is
+// written as a number without a unit: the collector would take 24 as 24
+// nanoseconds, which for a dedup window quietly turns dedup off. A bare 0
+// is left alone; it is zero in any unit. conf is the configuration as
+// written, before it is decoded.
+func BareDurations(conf *confmap.Conf, settings ...Duration) error {
+	var errs []error
+	for _, s := range settings {
+		if v := conf.Get(s.Key); isNumber(v) && fmt.Sprint(v) != "0" {
+			errs = append(errs, fmt.Errorf("%s: %v has no unit, and the collector reads a bare number as nanoseconds; "+
+				"expecting a duration with its unit, such as %s", s.Key, v, s.Example))
+		}
 	}
-	return fmt.Errorf("%s: %s is below a millisecond, a number without its unit (read as nanoseconds); "+
-		"expecting a duration with its unit, such as %s", key, d, example)
+	return errors.Join(errs...)
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return true
+	}
+	return false
 }

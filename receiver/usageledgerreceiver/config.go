@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/usageledger/usageledger/internal/budget"
@@ -71,6 +72,26 @@ type OrganizationConfig struct {
 	_ struct{}
 }
 
+var _ confmap.Unmarshaler = (*Config)(nil)
+
+// durations are the receiver's duration settings.
+var durations = []configcheck.Duration{
+	{Key: "collection_interval", Example: "30s"},
+	{Key: "initial_delay", Example: "1s"},
+	{Key: "timeout", Example: "10s"},
+}
+
+// Unmarshal reads the configuration, refusing a duration written without
+// its unit.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := configcheck.BareDurations(conf, durations...); err != nil {
+		return err
+	}
+	// fields has the fields of Config without its Unmarshal method.
+	type fields Config
+	return conf.Unmarshal((*fields)(cfg))
+}
+
 // Validate checks the configuration, naming the key of a bad value.
 func (cfg *Config) Validate() error {
 	var errs []error
@@ -85,10 +106,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(
 			"initial_delay: %s is negative; expecting 0s or a positive duration such as 1s", cfg.InitialDelay))
 	}
-	errs = append(errs,
-		configcheck.Duration("collection_interval", cfg.CollectionInterval, "30s"),
-		configcheck.Duration("initial_delay", cfg.InitialDelay, "1s"),
-		cfg.Budgets.Check())
+	errs = append(errs, cfg.Budgets.Check())
 	if cfg.Months < 1 || cfg.Months > maxMonths {
 		errs = append(errs, fmt.Errorf("months: %d is out of range; expecting 1 to %d", cfg.Months, maxMonths))
 	}

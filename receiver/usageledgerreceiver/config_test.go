@@ -44,10 +44,12 @@ func TestLoadConfig(t *testing.T) {
 		{id: "empty_path", wantErr: "path: must not be empty; expecting the ledger file"},
 		{id: "zero_interval", wantErr: "collection_interval: 0s is not positive; expecting a duration such as 30s"},
 		{id: "negative_initial_delay", wantErr: "initial_delay: -1s is negative; expecting 0s or a positive duration such as 1s"},
-		{id: "bare_durations", wantErr: "collection_interval: 30ns is below a millisecond, a number without its unit " +
-			"(read as nanoseconds); expecting a duration with its unit, such as 30s\n" +
-			"initial_delay: 1ns is below a millisecond, a number without its unit (read as nanoseconds); " +
-			"expecting a duration with its unit, such as 1s"},
+		{id: "bare_durations", wantErr: "collection_interval: 30 has no unit, and the collector reads a bare number as " +
+			"nanoseconds; expecting a duration with its unit, such as 30s\n" +
+			"initial_delay: 1 has no unit, and the collector reads a bare number as nanoseconds; " +
+			"expecting a duration with its unit, such as 1s\n" +
+			"timeout: 5 has no unit, and the collector reads a bare number as nanoseconds; " +
+			"expecting a duration with its unit, such as 10s"},
 		{id: "zero_months", wantErr: "months: 0 is out of range; expecting 1 to 120"},
 		{id: "too_many_months", wantErr: "months: 121 is out of range; expecting 1 to 120"},
 		{id: "bad_pinned_month", wantErr: `pinned_months[1]: "2026-13" is not a month; expecting YYYY-MM`},
