@@ -24,12 +24,14 @@ SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './tes
 
 build: $(COLLECTOR)
 
-$(OCB):
-	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
-	mv $(BIN)/builder $(OCB)
-
 # Builds take turns (flock, from util-linux): two at once would share
-# _build/ and the file being copied.
+# bin/builder, _build/ and the file being copied.
+$(OCB):
+	mkdir -p $(BIN)
+	flock $(BIN)/.build.lock sh -c 'test -x $(OCB) || { \
+		GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION) && \
+		mv $(BIN)/builder $(OCB); }'
+
 $(COLLECTOR): $(OCB) $(SOURCES)
 	mkdir -p $(BIN)
 	flock $(BIN)/.build.lock sh -c '$(OCB) --config builder-config.yaml && \
