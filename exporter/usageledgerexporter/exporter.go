@@ -101,6 +101,10 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		return errors.Join(fmt.Errorf("usageledger exporter: metrics server: %w", err), e.shutdown(ctx))
 	}
 
+	// The failure counter exists from the start, at 0, so that a rate over
+	// it sees the first failure.
+	e.telemetry.ExporterUsageledgerCommitFailures.Add(ctx, 0)
+
 	e.logger.Info("Usage ledger exporter started",
 		zap.String("path", e.cfg.Path),
 		zap.String("endpoint", e.addr),
