@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/collector/confmap"
 )
@@ -70,6 +71,8 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 // decimal text it was written as, so it decodes into a string. YAML reads
 // 99.95 as the float64 nearest to it, whose shortest decimal form is again
 // 99.95; a float64 keeps any decimal of up to 15 significant digits this way.
+// A shortest form of more digits comes from a number written with more, which
+// the float64 may not hold exactly: it is refused, to be written quoted.
 func quoteAmounts(conf *confmap.Conf, key string) error {
 	raw, ok := conf.Get(key).([]any)
 	if !ok {
@@ -91,6 +94,11 @@ func quoteAmounts(conf *confmap.Conf, key string) error {
 			if math.IsInf(v, 0) || math.IsNaN(v) {
 				return fmt.Errorf("budgets::%s[%d]::monthly_usd: %v is not a number of dollars; "+
 					"expecting a positive decimal such as 500 or 99.95", key, i, v)
+			}
+			if digits := significantDigits(v); digits > 15 {
+				return fmt.Errorf("budgets::%s[%d]::monthly_usd: %s has %d significant digits, more than a "+
+					"YAML number keeps exactly; expecting the amount as written, quoted, such as \"99.95\"",
+					key, i, strconv.FormatFloat(v, 'f', -1, 64), digits)
 			}
 			entry["monthly_usd"] = strconv.FormatFloat(v, 'f', -1, 64)
 		}
@@ -165,4 +173,11 @@ func (cfg *Config) orgs() []string {
 		}
 	}
 	return orgs
+}
+
+// significantDigits returns the number of significant digits of the
+// shortest decimal form of v.
+func significantDigits(v float64) int {
+	mantissa, _, _ := strings.Cut(strconv.FormatFloat(v, 'e', -1, 64), "e")
+	return len(strings.TrimLeft(strings.ReplaceAll(mantissa, ".", ""), "-"))
 }

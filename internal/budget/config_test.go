@@ -51,6 +51,27 @@ func TestConfig(t *testing.T) {
 	assert.Empty(t, none.orgs())
 }
 
+// A YAML number of more than 15 significant digits may not be the decimal
+// written: 1234567.123456789012 reads as 1234567.123456789. It must be
+// quoted; 15 digits, and a quoted amount of any length, are read exactly.
+func TestLongYAMLNumbersMustBeQuoted(t *testing.T) {
+	_, err := load(t, map[string]any{"organizations": []any{
+		map[string]any{"org": "acme", "monthly_usd": 1234567.123456789012},
+	}})
+	require.ErrorContains(t, err, `budgets::organizations[0]::monthly_usd: 1234567.123456789 has 16 significant `+
+		`digits, more than a YAML number keeps exactly; expecting the amount as written, quoted, such as "99.95"`)
+
+	got, err := load(t, map[string]any{"organizations": []any{
+		map[string]any{"org": "acme", "monthly_usd": 1234567.12345678},
+		map[string]any{"org": "globex", "monthly_usd": "1234567.123456789012"},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []Organization{
+		{Org: "acme", MonthlyUSD: "1234567.12345678"},
+		{Org: "globex", MonthlyUSD: "1234567.123456789012"},
+	}, got.Organizations)
+}
+
 func TestConfigErrors(t *testing.T) {
 	f := func(raw map[string]any, wantErrs ...string) {
 		t.Helper()
