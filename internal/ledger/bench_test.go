@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,11 @@ import (
 // benchBatch is one export of spans calls on a few connections, each with
 // its own span key and, when responses is set, a response key.
 func benchBatch(seq int64, spans int, responses bool) *Batch {
+	return benchBatchOn(seq, spans, 8, responses)
+}
+
+// benchBatchOn is benchBatch with its calls spread over conns connections.
+func benchBatchOn(seq int64, spans, conns int, responses bool) *Batch {
 	b := NewBatch()
 	b.GrowSpans(spans)
 	b.SetDedup(Dedup{Arrival: time.Unix(0, seq), Window: 24 * time.Hour, MaxEntries: 10_000_000})
@@ -27,7 +33,7 @@ func benchBatch(seq int64, spans int, responses bool) *Batch {
 		}
 		k.Trace[15], k.Span[0], k.Span[1], k.Span[7] = 1, byte(i), byte(i>>8), 1
 		call := SpanCall{
-			Key:      Key{Org: "acme", Connection: "agent-" + strconv.Itoa(i%8), Month: "2026-11", Model: "gpt-4o"},
+			Key:      Key{Org: "acme", Connection: "agent-" + strconv.Itoa(i%conns), Month: "2026-11", Model: "gpt-4o"},
 			Counters: Counters{Requests: 1, InputTokens: 100, Cost: PicoUSD(1000), LastSeen: seq},
 			Info:     CallInfo("team", "", seq),
 		}
@@ -97,6 +103,69 @@ func reportLatency(b *testing.B, all []time.Duration) {
 	slices.Sort(all)
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkCommitGroups runs eight writers on one core, as the collector
+// runs on a core of its own: each builds an export of 256 calls over 200
+// rows, the work a collector does on an export before its commit, and
+// commits it. It reports the spans one transaction takes and the CPU per
+// span (user and system, of the whole process), with the commit loop
+// gathering its groups and without, so that the two are compared in one
+// run.
+func BenchmarkCommitGroups(b *testing.B) {
+	for _, gather := range []bool{true, false} {
+		name := map[bool]string{true: "gathered", false: "as-waiting"}[gather]
+		b.Run(name, func(b *testing.B) {
+			defer func(was bool) { gatherGroups = was }(gatherGroups)
+			gatherGroups = gather
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+
+			s, err := openFileStore(filepath.Join(b.TempDir(), "ledger.db"), openOptions{lockTimeout: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.close()
+			const spans, rows, writers = 256, 200, 8
+			firstTx := lastTx(b, s)
+			var seq atomic.Int64
+			before := cpuTime(b)
+			b.SetParallelism(writers)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					batch := benchBatchOn(seq.Add(1), spans, rows, true)
+					if _, err := s.commit(context.Background(), batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			cpu := cpuTime(b) - before
+			txs := lastTx(b, s) - firstTx
+			b.ReportMetric(float64(b.N*spans)/float64(txs), "spans/tx")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*spans), "cpu-ns/span")
+		})
+	}
+}
+
+// lastTx returns the id of the last write transaction of s's file.
+func lastTx(b *testing.B, s *fileStore) int {
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return tx.ID()
+}
+
+// cpuTime returns the CPU the process has used, in user and system mode.
+func cpuTime(b *testing.B) time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // BenchmarkFileSize commits rows of distinct connections in one month, and
