@@ -1,11 +1,18 @@
 package usageledgerexporter
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
+	"github.com/usageledger/usageledger/internal/ledger"
 )
 
 // loadBudgets decodes raw under the exporter's key budgets and validates the
@@ -58,4 +65,55 @@ func TestBudgetsConfig(t *testing.T) {
 	assert.Equal(t,
 		`budgets::organizations[0]::monthly_usd: "0" is zero; expecting a positive number of dollars`, err.Error(),
 		"the key is named once, from the exporter's configuration down")
+}
+
+// TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf starts the exporter on a
+// ledger that has counted calls of two connections of acme, with budgets
+// on one of them, on a misspelling of the other and on an organization it
+// has never seen, and expects one warning for each of the last two.
+func TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
+	cfg := testConfig(t)
+	seedConnections(t, cfg.Path, "support-bot/openai", "billing-agent/anthropic")
+	cfg.Budgets = BudgetsConfig{
+		Organizations: []OrganizationBudget{{Org: "initech", MonthlyUSD: "100"}},
+		Connections: []ConnectionBudget{
+			{Org: "acme", Connection: "support-bot/openai", MonthlyUSD: "50"},
+			{Org: "acme", Connection: "biling-agent/anthropic", MonthlyUSD: "50"},
+		},
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	set := metadatatest.NewSettings(componenttest.NewTelemetry())
+	set.Logger = zap.New(core)
+	e, err := newLedgerExporter(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, e.shutdown(context.Background()))
+
+	orgs := logs.FilterMessageSnippet("Budget names an organization of which the ledger has counted no call").All()
+	require.Len(t, orgs, 1)
+	assert.Equal(t, map[string]any{"budget": "budgets::organizations[0]", "org": "initech"}, orgs[0].ContextMap())
+	conns := logs.FilterMessageSnippet("Budget names a connection of which the ledger has counted no call").All()
+	require.Len(t, conns, 1)
+	assert.Equal(t, map[string]any{
+		"budget": "budgets::connections[1]", "org": "acme", "connection": "biling-agent/anthropic",
+		"closest_recorded_connection": "billing-agent/anthropic",
+	}, conns[0].ContextMap())
+	assert.Equal(t, 2, logs.Len(), "the budget of a recorded connection is not warned of")
+}
+
+// seedConnections records one call of each connection of acme in the ledger
+// at path.
+func seedConnections(t *testing.T, path string, connections ...string) {
+	t.Helper()
+	store, err := ledger.Open(path)
+	require.NoError(t, err)
+	b := ledger.NewBatch()
+	for _, c := range connections {
+		id := ledger.ConnectionID{Org: "acme", Connection: c}
+		b.Add(ledger.Key{Org: id.Org, Connection: id.Connection, Month: "2026-11", Model: "gpt-4o"}, ledger.Counters{Requests: 1})
+		b.SetConnection(id, ledger.CallInfo("", "", 1))
+	}
+	_, err = store.Commit(context.Background(), b)
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
 }

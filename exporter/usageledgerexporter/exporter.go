@@ -126,6 +126,7 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		zap.Bool("retry_on_failure", e.cfg.RetryConfig.Enabled),
 	)
 	e.warnIfBackupOpen()
+	e.cfg.Budgets.WarnUnmatched(e.logger, known)
 	return nil
 }
 

@@ -48,8 +48,9 @@ func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) 
 }
 
 // start opens the ledger, sharing the handle of an exporter of the same
-// collector that names the same path.
-func (r *ledgerReader) start(context.Context, component.Host) error {
+// collector that names the same path, and warns of budgets whose names the
+// ledger does not hold.
+func (r *ledgerReader) start(ctx context.Context, _ component.Host) error {
 	store, err := ledger.Open(r.cfg.Path, ledger.WithLogger(r.logger))
 	if err != nil {
 		return fmt.Errorf("usageledger receiver: %w", err)
@@ -68,6 +69,16 @@ func (r *ledgerReader) start(context.Context, component.Host) error {
 		zap.Int("organization_budgets", len(r.cfg.Budgets.Organizations)),
 		zap.Int("connection_budgets", len(r.cfg.Budgets.Connections)),
 	)
+	if !r.cfg.Budgets.Empty() {
+		known, err := store.Connections(ctx)
+		if err != nil {
+			// Collections will report the ledger's trouble; the check of
+			// names is only a help, so start goes on.
+			r.logger.Warn("Could not read the ledger's connections to check the budgets' names", zap.Error(err))
+		} else {
+			r.cfg.Budgets.WarnUnmatched(r.logger, known)
+		}
+	}
 	return nil
 }
 

@@ -17,7 +17,10 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/usageledger/usageledger/internal/budget"
 	"github.com/usageledger/usageledger/internal/calendar"
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/receiver/usageledgerreceiver/internal/metadata"
@@ -396,4 +399,38 @@ func TestReadAsksOnlyForConnectionsOfEmittedMonths(t *testing.T) {
 	// Sorted by org and connection: search before support-bot.
 	assert.Equal(t, []point{infoOf(search, "search", "cc-20"), infoOf(bot, "care", "cc-17")},
 		got["genai.connection.info"])
+}
+
+// TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf starts the receiver on a
+// ledger that has counted calls of acme's support-bot only, with budgets
+// on it and on a misspelling of its organization, and expects one warning,
+// naming the organization recorded.
+func TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usage-ledger.db")
+	id := ledger.ConnectionID{Org: "acme", Connection: "support-bot"}
+	commitRows(t, path, []ledger.Row{{Key: ledger.Key{Org: id.Org, Connection: id.Connection, Month: "2026-11", Model: "gpt-4o"},
+		Counters: ledger.Counters{Requests: 1, LastSeen: unixNano(2026, 11, 3, 10)}}},
+		[]ledger.Connection{{ConnectionID: id, ConnectionInfo: ledger.CallInfo("", "", unixNano(2026, 11, 3, 10))}})
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = path
+	cfg.Budgets.Connections = []budget.Connection{
+		{Org: "acme", Connection: "support-bot", MonthlyUSD: "10"},
+		{Org: "Acme", Connection: "support-bot", MonthlyUSD: "10"},
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	r, err := newLedgerReader(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, r.shutdown(context.Background()))
+
+	require.Equal(t, 1, logs.Len(), "one budget names no recorded connection")
+	entry := logs.All()[0]
+	assert.Contains(t, entry.Message, "Budget names an organization of which the ledger has counted no call")
+	assert.Equal(t, map[string]any{
+		"budget": "budgets::connections[1]", "org": "Acme", "connection": "support-bot",
+		"closest_recorded_organization": "acme",
+	}, entry.ContextMap())
 }
