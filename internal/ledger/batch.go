@@ -75,6 +75,9 @@ func (b *Batch) GrowSpans(n int) {
 	if len(b.spanKeys) == 0 {
 		b.spanKeys = make(map[SpanKey]struct{}, n)
 	}
+	if len(b.responses) == 0 {
+		b.responses = make(map[ResponseKey]struct{}, n)
+	}
 }
 
 // Add adds c to the row k.
