@@ -6,12 +6,13 @@ import (
 
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/internal/textblocks"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 // overflow is the organization, connection and model name that calls past a
 // limit are booked to. It keeps totals right: every call is counted
 // somewhere.
-const overflow = "_overflow"
+const overflow = usage.OverflowName
 
 // The limits a call can be booked past, as the limit attribute of
 // exporter_usageledger_calls_overflowed names them.

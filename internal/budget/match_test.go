@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 func knownConnections(pairs ...string) []ledger.Connection {
@@ -71,23 +72,77 @@ func TestUnmatchedIsQuietOnANewLedgerAndWhenAllMatch(t *testing.T) {
 	}
 }
 
-func TestClosestAllowsAThirdOfTheLetters(t *testing.T) {
+func set(names ...string) map[string]struct{} {
+	m := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		m[n] = struct{}{}
+	}
+	return m
+}
+
+func TestClosestAllowsTwoLettersAndAQuarter(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		names []string
 		want  string
 	}{
-		{"abc", []string{"abd"}, "abd"},          // 1 of 3: the least limit is one
-		{"abc", []string{"xyc"}, ""},             // 2 of 3
-		{"abcdef", []string{"abxyef"}, "abxyef"}, // 2 of 6
-		{"abcdef", []string{"axyzef"}, ""},       // 3 of 6
-		{"abcdef", []string{"abcdefgh"}, "abcdefgh"},
-		{"abcdef", []string{"abcdefghi"}, ""}, // three letters longer
+		{"abc", []string{"ABC"}, "ABC"},                        // case aside, any length
+		{"abc", []string{"abd"}, ""},                           // a quarter of 3 letters is none
+		{"team-b", []string{"team-a"}, "team-a"},               // 1 of 6
+		{"abcdefgh", []string{"abxyefgh"}, "abxyefgh"},         // 2 of 8
+		{"abcdefgh", []string{"axyzefgh"}, ""},                 // 3 of 8
+		{"abcdefghijklmnop", []string{"abcxyzghijklmnop"}, ""}, // 3 of 16: two at most
+		{"abcdefgh", []string{"abcdefghij"}, "abcdefghij"},     // a quarter of the longer: 2 of 10
+		{"abcdefgh", []string{"abcdefghijk"}, ""},              // three letters longer
+		{"sales-agent/openai", []string{"care-agent/openai"}, ""},
+		{"billing-bot/openai", []string{"billing-bot/azure"}, ""},
 		{"zürich", []string{"zurich"}, "zurich"},
+		{"overflow", []string{usage.OverflowName}, ""}, // never suggested
 		{"x", nil, ""},
 	} {
-		if got := closest(c.name, c.names); got != c.want {
+		n := nearest{left: maxDistances}
+		if got := n.closest(c.name, set(c.names...)); got != c.want {
 			t.Errorf("closest(%q, %q) = %q, want %q", c.name, c.names, got, c.want)
 		}
+	}
+}
+
+func TestClosestStopsWhenItsDistancesRunOut(t *testing.T) {
+	n := nearest{left: 2}
+	names := set("agent-1/openai", "agent-2/openai", "agent-3/openai")
+	if got := n.closest("agent-4/openai", names); got != "" {
+		t.Errorf("three distances to compute and two left: got %q, want none", got)
+	}
+	n = nearest{left: 3}
+	if got := n.closest("agent-4/openai", names); got != "agent-1/openai" {
+		t.Errorf("three distances left: got %q, want agent-1/openai", got)
+	}
+	if n.left != 0 {
+		t.Errorf("%d distances left, want 0", n.left)
+	}
+}
+
+func TestUnmatchedNamesTheOverflowRowTheCallsMayBeIn(t *testing.T) {
+	known := knownConnections(
+		"acme", "support-bot/openai",
+		"acme", usage.OverflowName, // acme's connections past the limit
+		usage.OverflowName, usage.OverflowName, // organizations past the limit
+		"globex", "crm/openai",
+	)
+	cfg := Config{
+		Organizations: []Organization{{Org: "initech", MonthlyUSD: "500"}},
+		Connections: []Connection{
+			{Org: "acme", Connection: "billing-bot/openai", MonthlyUSD: "99"},
+			{Org: "globex", Connection: "sales/openai", MonthlyUSD: "99"},
+		},
+	}
+	want := []Unmatched{
+		{Key: "budgets::organizations[0]", Org: "initech", Missing: "organization", Overflow: usage.OverflowName},
+		{Key: "budgets::connections[0]", Org: "acme", Connection: "billing-bot/openai", Missing: "connection",
+			Overflow: "acme/" + usage.OverflowName},
+		{Key: "budgets::connections[1]", Org: "globex", Connection: "sales/openai", Missing: "connection"},
+	}
+	if got := cfg.Unmatched(known); !reflect.DeepEqual(got, want) {
+		t.Errorf("Unmatched:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -130,3 +130,8 @@ const (
 	// OpenLIT read. It is a view of [AttrCostPicoUSD], which stays exact.
 	AttrCostUSD = "gen_ai.usage.cost"
 )
+
+// OverflowName is the organization, connection and model name the
+// usageledger exporter books calls past its limits to, so that every call
+// is counted somewhere. The ledger holds it like any other name.
+const OverflowName = "_overflow"
