@@ -97,7 +97,9 @@ func (s *fileStore) commitLoop() {
 				wasted = 0
 			} else {
 				skip = min(1<<wasted, maxYieldsSkipped)
-				wasted = min(wasted+1, 6)
+				if skip < maxYieldsSkipped {
+					wasted++
+				}
 			}
 		}
 		s.commitGroup(group)
