@@ -2,7 +2,9 @@ package budget // import "github.com/usageledger/usageledger/internal/budget"
 
 import (
 	"fmt"
+	"iter"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/agnivade/levenshtein"
@@ -36,11 +38,16 @@ type Unmatched struct {
 	Overflow string
 }
 
-// maxDistances bounds the edit distances one call of [Config.Unmatched]
-// computes, so that budgets on an organization of a hundred thousand
-// connections do not hold up a start: past it, a budget is reported
-// without a closest name.
-const maxDistances = 200_000
+// maxDistances and maxCandidates bound the edit distances one call of
+// [Config.Unmatched] computes, in all and for one budget, so that budgets
+// on an organization of a hundred thousand connections do not hold up a
+// start. A budget with more candidates (recorded names of a length near
+// enough) than maxCandidates, or than what is left of maxDistances, is
+// reported without a closest name and computes nothing.
+const (
+	maxDistances  = 200_000
+	maxCandidates = 20_000
+)
 
 // Unmatched returns the budgets of cfg whose organization or connection is
 // not among known, the connections the ledger has recorded, in the order
@@ -65,10 +72,15 @@ func (cfg *Config) Unmatched(known []ledger.Connection) []Unmatched {
 		orgs[org] = struct{}{}
 	}
 	near := nearest{left: maxDistances}
+	var orgIndex *nameIndex
+	connIndex := make(map[string]*nameIndex)
 
 	var out []Unmatched
 	missingOrg := func(u Unmatched) Unmatched {
-		u.Missing, u.Closest = "organization", near.closest(u.Org, orgs)
+		if orgIndex == nil {
+			orgIndex = newNameIndex(orgs)
+		}
+		u.Missing, u.Closest = "organization", near.closest(u.Org, orgIndex)
 		if _, ok := orgs[usage.OverflowName]; ok {
 			u.Overflow = usage.OverflowName
 		}
@@ -89,7 +101,12 @@ func (cfg *Config) Unmatched(known []ledger.Connection) []Unmatched {
 		if _, ok := names[b.Connection]; ok {
 			continue
 		}
-		u.Missing, u.Closest = "connection", near.closest(b.Connection, names)
+		ix := connIndex[b.Org]
+		if ix == nil {
+			ix = newNameIndex(names)
+			connIndex[b.Org] = ix
+		}
+		u.Missing, u.Closest = "connection", near.closest(b.Connection, ix)
 		if _, ok := names[usage.OverflowName]; ok {
 			u.Overflow = b.Org + "/" + usage.OverflowName
 		}
@@ -104,40 +121,126 @@ type nearest struct {
 	left int
 }
 
-// closest returns the name of names nearest to name by edit distance,
-// letters compared without case, when at most two letters differ and at
-// most a quarter of the longer name's (so a name of fewer than four
-// letters matches only up to case); of equally near names the first in
-// byte order; empty if none is that near, or when the distances to compute
-// have run out. The overflow name is never returned.
-func (n *nearest) closest(name string, names map[string]struct{}) string {
-	length := utf8.RuneCountInString(name)
+// nameIndex is a set of recorded names ready for the search: by their
+// letters in lower case, and by their length in letters.
+type nameIndex struct {
+	byLower  map[string]string // the first in byte order of the names with those letters
+	byLength map[int][]indexedName
+}
+
+type indexedName struct {
+	name, lower string
+}
+
+func newNameIndex(names map[string]struct{}) *nameIndex {
+	ix := &nameIndex{byLower: make(map[string]string, len(names)), byLength: make(map[int][]indexedName)}
+	for name := range names {
+		if name == usage.OverflowName {
+			continue
+		}
+		lower := strings.ToLower(name)
+		if have, ok := ix.byLower[lower]; !ok || name < have {
+			ix.byLower[lower] = name
+		}
+		n := utf8.RuneCountInString(name)
+		ix.byLength[n] = append(ix.byLength[n], indexedName{name, lower})
+	}
+	return ix
+}
+
+// closest returns the name of ix nearest to name. Letter case
+// aside, at most two letters may differ and at most a quarter of the longer
+// name's, so that two names of fewer than four letters match only up to
+// case. No name is returned when two are equally near, when the nearest
+// differs only as a sibling does ([siblings]), when it is the overflow
+// name, or when there are more candidates than distances to compute.
+func (n *nearest) closest(name string, ix *nameIndex) string {
 	lower := strings.ToLower(name)
-	best, bestDistance := "", -1
-	for candidate := range names {
-		if candidate == usage.OverflowName {
-			continue
-		}
-		other := utf8.RuneCountInString(candidate)
-		limit := min(2, max(length, other)/4)
-		// Names whose lengths differ by more than the limit cannot be near
-		// enough; skipping them spares the distance of most names.
-		if other-length > limit || length-other > limit {
-			continue
-		}
-		if n.left == 0 {
-			return ""
-		}
-		n.left--
-		d := levenshtein.ComputeDistance(lower, strings.ToLower(candidate))
-		if d > limit {
-			continue
-		}
-		if bestDistance < 0 || d < bestDistance || d == bestDistance && candidate < best {
-			best, bestDistance = candidate, d
+	if same, ok := ix.byLower[lower]; ok {
+		return same
+	}
+	length := utf8.RuneCountInString(name)
+	var lengths []int
+	count := 0
+	for other := max(0, length-2); other <= length+2; other++ {
+		// A quarter of the longer name bounds the difference in length too.
+		if limit := min(2, max(length, other)/4); other-length <= limit && length-other <= limit {
+			lengths = append(lengths, other)
+			count += len(ix.byLength[other])
 		}
 	}
+	if count > min(maxCandidates, n.left) {
+		return ""
+	}
+	n.left -= count
+
+	best, bestDistance, tied := "", -1, false
+	for c := range candidatesOf(ix, lengths) {
+		limit := min(2, max(length, utf8.RuneCountInString(c.name))/4)
+		d := levenshtein.ComputeDistance(lower, c.lower)
+		switch {
+		case d > limit || siblings(lower, c.lower):
+		case bestDistance < 0 || d < bestDistance:
+			best, bestDistance, tied = c.name, d, false
+		case d == bestDistance:
+			tied = true
+		}
+	}
+	if tied {
+		return ""
+	}
 	return best
+}
+
+// candidatesOf yields the names of ix of the given lengths.
+func candidatesOf(ix *nameIndex, lengths []int) iter.Seq[indexedName] {
+	return func(yield func(indexedName) bool) {
+		for _, n := range lengths {
+			for _, c := range ix.byLength[n] {
+				if !yield(c) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// siblings reports whether two names, in lower case, look like two members
+// of one series rather than one name and its misspelling: they differ only
+// in digits (org-1233 and org-1234, agent-v1 and agent-v2), or only in one
+// word of at most two letters (openai-eu and openai-us, gpt-4 and gpt-4o).
+// A word is a run of letters and digits.
+func siblings(a, b string) bool {
+	if stripDigits(a) == stripDigits(b) {
+		return true
+	}
+	wa, wb := words(a), words(b)
+	if len(wa) != len(wb) {
+		return false
+	}
+	differ := -1
+	for i := range wa {
+		if wa[i] != wb[i] {
+			if differ >= 0 {
+				return false
+			}
+			differ = i
+		}
+	}
+	return differ >= 0 && utf8.RuneCountInString(wa[differ]) <= 2 && utf8.RuneCountInString(wb[differ]) <= 2
+}
+
+func stripDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // WarnUnmatched logs a warning for each budget [Config.Unmatched] returns

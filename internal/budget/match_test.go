@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -36,8 +37,8 @@ func TestUnmatchedNamesTheBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
 			{Org: "acme", Connection: "Support-Bot/OpenAI", MonthlyUSD: "99"},
 			{Org: "acme", Connection: "new-agent/openai", MonthlyUSD: "99"},
 			{Org: "globexx", Connection: "crm/openai", MonthlyUSD: "99"},
-			// agent-a and agent-c are both one letter away: the first in
-			// byte order is named.
+			// A new member of a series, one letter from agent-a and
+			// agent-c: no suggestion.
 			{Org: "globex", Connection: "agent-b/openai", MonthlyUSD: "99"},
 		},
 	}
@@ -51,8 +52,7 @@ func TestUnmatchedNamesTheBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
 		{Key: "budgets::connections[3]", Org: "acme", Connection: "new-agent/openai", Missing: "connection"},
 		{Key: "budgets::connections[4]", Org: "globexx", Connection: "crm/openai", Missing: "organization",
 			Closest: "globex"},
-		{Key: "budgets::connections[5]", Org: "globex", Connection: "agent-b/openai", Missing: "connection",
-			Closest: "agent-a/openai"},
+		{Key: "budgets::connections[5]", Org: "globex", Connection: "agent-b/openai", Missing: "connection"},
 	}
 	if got := cfg.Unmatched(known); !reflect.DeepEqual(got, want) {
 		t.Errorf("Unmatched:\n got %+v\nwant %+v", got, want)
@@ -80,45 +80,71 @@ func set(names ...string) map[string]struct{} {
 	return m
 }
 
-func TestClosestAllowsTwoLettersAndAQuarter(t *testing.T) {
+func TestClosestAllowsTwoLettersAndAQuarterAndNoSibling(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		names []string
 		want  string
 	}{
 		{"abc", []string{"ABC"}, "ABC"},                        // case aside, any length
-		{"abc", []string{"abd"}, ""},                           // a quarter of 3 letters is none
-		{"team-b", []string{"team-a"}, "team-a"},               // 1 of 6
+		{"acm", []string{"acme"}, "acme"},                      // a quarter of the longer name
+		{"abc", []string{"abd"}, ""},                           // both shorter than four letters
+		{"acmee", []string{"acme"}, "acme"},                    // 1 of 5
 		{"abcdefgh", []string{"abxyefgh"}, "abxyefgh"},         // 2 of 8
 		{"abcdefgh", []string{"axyzefgh"}, ""},                 // 3 of 8
 		{"abcdefghijklmnop", []string{"abcxyzghijklmnop"}, ""}, // 3 of 16: two at most
-		{"abcdefgh", []string{"abcdefghij"}, "abcdefghij"},     // a quarter of the longer: 2 of 10
+		{"abcdefgh", []string{"abcdefghij"}, "abcdefghij"},     // 2 of 10
 		{"abcdefgh", []string{"abcdefghijk"}, ""},              // three letters longer
+		{"abcdefgh", []string{"abcdefgx", "abcdefgy"}, ""},     // two equally near
+		{"suport-bot/openai", []string{"support-bot/openai"}, "support-bot/openai"},
+		{"support_bot/openai", []string{"support-bot/openai"}, "support-bot/openai"},
+		{"supportbot/openai", []string{"support-bot/openai"}, "support-bot/openai"},
+		{"zürich", []string{"zurich"}, "zurich"},
+		// Names of a series, not misspellings.
+		{"team-b", []string{"team-a"}, ""},
+		{"org-1234", []string{"org-1233"}, ""},
+		{"agent-10/openai", []string{"agent-1/openai"}, ""},
+		{"agent-v2/openai", []string{"agent-v1/openai"}, ""},
+		{"support-bot/openai-eu", []string{"support-bot/openai-us"}, ""},
+		{"support-bot/gpt-4", []string{"support-bot/gpt-4o"}, ""},
 		{"sales-agent/openai", []string{"care-agent/openai"}, ""},
 		{"billing-bot/openai", []string{"billing-bot/azure"}, ""},
-		{"zürich", []string{"zurich"}, "zurich"},
 		{"overflow", []string{usage.OverflowName}, ""}, // never suggested
 		{"x", nil, ""},
 	} {
 		n := nearest{left: maxDistances}
-		if got := n.closest(c.name, set(c.names...)); got != c.want {
+		if got := n.closest(c.name, newNameIndex(set(c.names...))); got != c.want {
 			t.Errorf("closest(%q, %q) = %q, want %q", c.name, c.names, got, c.want)
 		}
 	}
 }
 
-func TestClosestStopsWhenItsDistancesRunOut(t *testing.T) {
+func TestClosestSkipsABudgetItsDistancesCannotFinish(t *testing.T) {
+	names := newNameIndex(set("agent-one/openai", "agent-two/openai", "agent-six/openai", "agent-seventy/openai"))
 	n := nearest{left: 2}
-	names := set("agent-1/openai", "agent-2/openai", "agent-3/openai")
-	if got := n.closest("agent-4/openai", names); got != "" {
-		t.Errorf("three distances to compute and two left: got %q, want none", got)
+	if got := n.closest("agent-onx/openai", names); got != "" {
+		t.Errorf("three names of a near length and two distances left: got %q, want none", got)
+	}
+	if n.left != 2 {
+		t.Errorf("%d distances left, want the 2 a budget that cannot finish leaves", n.left)
 	}
 	n = nearest{left: 3}
-	if got := n.closest("agent-4/openai", names); got != "agent-1/openai" {
-		t.Errorf("three distances left: got %q, want agent-1/openai", got)
+	if got := n.closest("agent-onx/openai", names); got != "agent-one/openai" {
+		t.Errorf("three distances left: got %q, want agent-one/openai", got)
 	}
 	if n.left != 0 {
 		t.Errorf("%d distances left, want 0", n.left)
+	}
+
+	many := make(map[string]struct{}, maxCandidates+1)
+	for i := range maxCandidates + 1 {
+		many[fmt.Sprintf("agent-%06d/openai", i)] = struct{}{}
+	}
+	many["support-bot/openai"] = struct{}{}
+	n = nearest{left: maxDistances}
+	if got := n.closest("suport-bot/openai", newNameIndex(many)); got != "" || n.left != maxDistances {
+		t.Errorf("more candidates than one budget may compute: got %q with %d distances left, want none and %d",
+			got, n.left, maxDistances)
 	}
 }
 
