@@ -67,34 +67,44 @@ func BenchmarkCommit(b *testing.B) {
 				}
 				defer s.Close()
 				const spans = 10
-				var seq atomic.Int64
-				lat := make(chan []time.Duration, 64)
-				b.SetParallelism(writers)
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					var mine []time.Duration
-					for pb.Next() {
-						batch := benchBatch(seq.Add(1), spans, mode.responses)
-						start := time.Now()
-						if _, err := s.Commit(context.Background(), batch); err != nil {
-							b.Error(err)
-							return
-						}
-						mine = append(mine, time.Since(start))
-					}
-					lat <- mine
-				})
-				b.StopTimer()
-				close(lat)
-				var all []time.Duration
-				for l := range lat {
-					all = append(all, l...)
-				}
-				reportLatency(b, all)
+				reportLatency(b, commitInParallel(b, s.Commit, writers,
+					func(seq int64) *Batch { return benchBatch(seq, spans, mode.responses) }))
 				b.ReportMetric(float64(b.N*spans)/b.Elapsed().Seconds(), "spans/s")
 			})
 		}
 	}
+}
+
+// commitInParallel runs b.N commits of the batches next builds, numbered
+// from 1, from writers goroutines per GOMAXPROCS, and returns the time
+// each commit took. The timer runs from its start to its return.
+func commitInParallel(b *testing.B, commit func(context.Context, *Batch) (CommitResult, error),
+	writers int, next func(seq int64) *Batch,
+) []time.Duration {
+	var (
+		seq atomic.Int64
+		mu  sync.Mutex
+		all []time.Duration
+	)
+	b.SetParallelism(writers)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			batch := next(seq.Add(1))
+			start := time.Now()
+			if _, err := commit(context.Background(), batch); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(start))
+		}
+		mu.Lock()
+		all = append(all, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	return all
 }
 
 func reportLatency(b *testing.B, all []time.Duration) {
@@ -162,31 +172,10 @@ func benchmarkCommitGroups(b *testing.B, writers, busy int, gather bool) {
 
 	const spans, rows = 256, 200
 	firstTx := lastTx(b, s)
-	var seq atomic.Int64
-	lat := make(chan []time.Duration, writers)
 	before := cpuTime(b)
-	b.SetParallelism(writers)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		var mine []time.Duration
-		for pb.Next() {
-			batch := benchBatchOn(seq.Add(1), spans, rows, true)
-			start := time.Now()
-			if _, err := s.commit(context.Background(), batch); err != nil {
-				b.Error(err)
-				return
-			}
-			mine = append(mine, time.Since(start))
-		}
-		lat <- mine
-	})
-	b.StopTimer()
+	all := commitInParallel(b, s.commit, writers,
+		func(seq int64) *Batch { return benchBatchOn(seq, spans, rows, true) })
 	cpu := cpuTime(b) - before
-	close(lat)
-	var all []time.Duration
-	for l := range lat {
-		all = append(all, l...)
-	}
 	reportLatency(b, all)
 	b.ReportMetric(float64(b.N*spans)/float64(lastTx(b, s)-firstTx), "spans/tx")
 	if busy == 0 {
