@@ -12,15 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configauth"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/confignet"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 )
@@ -98,15 +94,9 @@ func TestBackupOpen(t *testing.T) {
 // backup is on without auth on every interface, and none on loopback, where
 // the exporter really starts.
 func TestBackupWithoutAuthWarns(t *testing.T) {
-	core, logs := observer.New(zap.WarnLevel)
 	cfg := testConfig(t)
 	cfg.Backup = true
-	set := metadatatest.NewSettings(componenttest.NewTelemetry())
-	set.Logger = zap.New(core)
-	e, err := newLedgerExporter(cfg, set)
-	require.NoError(t, err)
-	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, e.shutdown(context.Background()))
+	e, logs := startAndStop(t, cfg, zap.WarnLevel)
 	assert.Empty(t, logs.All(), "loopback only: no warning")
 
 	// As a server listening on 0.0.0.0:9464 would report its address.

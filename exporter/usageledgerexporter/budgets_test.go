@@ -6,12 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadatatest"
 	"github.com/usageledger/usageledger/internal/ledger"
 )
 
@@ -81,13 +78,7 @@ func TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
 			{Org: "acme", Connection: "biling-agent/anthropic", MonthlyUSD: "50"},
 		},
 	}
-	core, logs := observer.New(zap.WarnLevel)
-	set := metadatatest.NewSettings(componenttest.NewTelemetry())
-	set.Logger = zap.New(core)
-	e, err := newLedgerExporter(cfg, set)
-	require.NoError(t, err)
-	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, e.shutdown(context.Background()))
+	_, logs := startAndStop(t, cfg, zap.WarnLevel)
 
 	orgs := logs.FilterMessageSnippet("Budget names an organization of which the ledger has counted no call").All()
 	require.Len(t, orgs, 1)

@@ -265,17 +265,24 @@ func TestStartFailsOnBusyEndpoint(t *testing.T) {
 	require.NoError(t, e.shutdown(context.Background()))
 }
 
-func TestStartLogsSettings(t *testing.T) {
-	core, logs := observer.New(zap.InfoLevel)
-	cfg := testConfig(t)
-	cfg.PinnedMonths = []string{"2026-11"}
+// startAndStop starts an exporter of cfg and shuts it down, and returns it
+// with what it logged at level and above.
+func startAndStop(t *testing.T, cfg *Config, level zapcore.Level) (*ledgerExporter, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(level)
 	set := metadatatest.NewSettings(componenttest.NewTelemetry())
 	set.Logger = zap.New(core)
-
 	e, err := newLedgerExporter(cfg, set)
 	require.NoError(t, err)
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, e.shutdown(context.Background()))
+	return e, logs
+}
+
+func TestStartLogsSettings(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PinnedMonths = []string{"2026-11"}
+	e, logs := startAndStop(t, cfg, zap.InfoLevel)
 
 	opened := logs.FilterMessage("Opened the usage ledger").All()
 	require.Len(t, opened, 1)
