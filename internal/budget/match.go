@@ -151,9 +151,10 @@ func newNameIndex(names map[string]struct{}) *nameIndex {
 // closest returns the name of ix nearest to name. Letter case
 // aside, at most two letters may differ and at most a quarter of the longer
 // name's, so that two names of fewer than four letters match only up to
-// case. No name is returned when two are equally near, when the nearest
-// differs only as a sibling does ([siblings]), when it is the overflow
-// name, or when there are more candidates than distances to compute.
+// case. A sibling ([siblings]) is passed over, and so is the overflow
+// name. No name is returned when two names other than in case are equally
+// near, or when there are more candidates than distances to compute; a
+// name that differs only in case is found whatever their number.
 func (n *nearest) closest(name string, ix *nameIndex) string {
 	lower := strings.ToLower(name)
 	if same, ok := ix.byLower[lower]; ok {
@@ -174,14 +175,19 @@ func (n *nearest) closest(name string, ix *nameIndex) string {
 	}
 	n.left -= count
 
-	best, bestDistance, tied := "", -1, false
+	// Names that differ only in case are one name to choose from: the first
+	// of them in byte order stands for them.
+	var best indexedName
+	bestDistance, tied := -1, false
 	for c := range candidatesOf(ix, lengths) {
 		limit := min(2, max(length, utf8.RuneCountInString(c.name))/4)
 		d := levenshtein.ComputeDistance(lower, c.lower)
 		switch {
 		case d > limit || siblings(lower, c.lower):
 		case bestDistance < 0 || d < bestDistance:
-			best, bestDistance, tied = c.name, d, false
+			best, bestDistance, tied = c, d, false
+		case c.lower == best.lower:
+			best.name = min(best.name, c.name)
 		case d == bestDistance:
 			tied = true
 		}
@@ -189,7 +195,7 @@ func (n *nearest) closest(name string, ix *nameIndex) string {
 	if tied {
 		return ""
 	}
-	return best
+	return best.name
 }
 
 // candidatesOf yields the names of ix of the given lengths.

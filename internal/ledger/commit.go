@@ -72,12 +72,13 @@ const maxYieldsSkipped = 64
 //
 // A yield costs nothing on a core with time to spare, where nothing else is
 // ready. On a core busy with other work it costs up to a time slice of each
-// goroutine ready, more than the commits it gathers save. So a yield pays
-// only if it brought commits and took less time than committing them
-// apart would have, as much as the last transaction took for each. One
-// that did not pay makes the loop skip the next yields, one, then two,
+// goroutine ready, more than the commits it gathers save. So, as a rule of
+// thumb, a yield pays only if it brought commits and took less time than
+// the last transaction did for each commit it brought. One that did not
+// pay makes the loop skip the yields of the next groups, one, then two,
 // four, up to maxYieldsSkipped, until a yield pays again: beside busy
-// work, writers wait for it about once in that many commits.
+// work, writers wait for it about once in that many groups. The first
+// yield, with no transaction to go by, is not judged.
 func (s *fileStore) commitLoop() {
 	defer close(s.stopped)
 	skip, unpaid := 0, 0
@@ -98,9 +99,11 @@ func (s *fileStore) commitLoop() {
 			before, start := len(group), time.Now()
 			runtime.Gosched()
 			group = s.drain(group)
-			if joined := len(group) - before; joined > 0 && time.Since(start) < time.Duration(joined)*lastCommit {
+			switch joined := len(group) - before; {
+			case lastCommit == 0:
+			case joined > 0 && time.Since(start) < time.Duration(joined)*lastCommit:
 				unpaid = 0
-			} else {
+			default:
 				skip = min(1<<unpaid, maxYieldsSkipped)
 				if skip < maxYieldsSkipped {
 					unpaid++
