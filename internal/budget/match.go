@@ -3,6 +3,7 @@ package budget // import "github.com/usageledger/usageledger/internal/budget"
 import (
 	"fmt"
 	"iter"
+	"maps"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -67,10 +68,6 @@ func (cfg *Config) Unmatched(known []ledger.Connection) []Unmatched {
 		}
 		names[c.Connection] = struct{}{}
 	}
-	orgs := make(map[string]struct{}, len(conns))
-	for org := range conns {
-		orgs[org] = struct{}{}
-	}
 	near := nearest{left: maxDistances}
 	var orgIndex *nameIndex
 	connIndex := make(map[string]*nameIndex)
@@ -78,10 +75,10 @@ func (cfg *Config) Unmatched(known []ledger.Connection) []Unmatched {
 	var out []Unmatched
 	missingOrg := func(u Unmatched) Unmatched {
 		if orgIndex == nil {
-			orgIndex = newNameIndex(orgs)
+			orgIndex = newNameIndex(maps.Keys(conns))
 		}
 		u.Missing, u.Closest = "organization", near.closest(u.Org, orgIndex)
-		if _, ok := orgs[usage.OverflowName]; ok {
+		if _, ok := conns[usage.OverflowName]; ok {
 			u.Overflow = usage.OverflowName
 		}
 		return u
@@ -103,7 +100,7 @@ func (cfg *Config) Unmatched(known []ledger.Connection) []Unmatched {
 		}
 		ix := connIndex[b.Org]
 		if ix == nil {
-			ix = newNameIndex(names)
+			ix = newNameIndex(maps.Keys(names))
 			connIndex[b.Org] = ix
 		}
 		u.Missing, u.Closest = "connection", near.closest(b.Connection, ix)
@@ -132,8 +129,8 @@ type indexedName struct {
 	name, lower string
 }
 
-func newNameIndex(names map[string]struct{}) *nameIndex {
-	ix := &nameIndex{byLower: make(map[string]string, len(names)), byLength: make(map[int][]indexedName)}
+func newNameIndex(names iter.Seq[string]) *nameIndex {
+	ix := &nameIndex{byLower: make(map[string]string), byLength: make(map[int][]indexedName)}
 	for name := range names {
 		if name == usage.OverflowName {
 			continue
@@ -148,10 +145,9 @@ func newNameIndex(names map[string]struct{}) *nameIndex {
 	return ix
 }
 
-// closest returns the name of ix nearest to name. Letter case
-// aside, at most two letters may differ and at most a quarter of the longer
-// name's, so that two names of fewer than four letters match only up to
-// case. A sibling ([siblings]) is passed over, and so is the overflow
+// closest returns the name of ix nearest to name. Letter case aside, at
+// most two letters may differ and at most a quarter of the longer name's,
+// so that two names of fewer than four letters match only up to case. A sibling ([siblings]) is passed over, and so is the overflow
 // name. No name is returned when two names other than in case are equally
 // near, or when there are more candidates than distances to compute; a
 // name that differs only in case is found whatever their number.
@@ -179,36 +175,25 @@ func (n *nearest) closest(name string, ix *nameIndex) string {
 	// of them in byte order stands for them.
 	var best indexedName
 	bestDistance, tied := -1, false
-	for c := range candidatesOf(ix, lengths) {
-		limit := min(2, max(length, utf8.RuneCountInString(c.name))/4)
-		d := levenshtein.ComputeDistance(lower, c.lower)
-		switch {
-		case d > limit || siblings(lower, c.lower):
-		case bestDistance < 0 || d < bestDistance:
-			best, bestDistance, tied = c, d, false
-		case c.lower == best.lower:
-			best.name = min(best.name, c.name)
-		case d == bestDistance:
-			tied = true
+	for _, other := range lengths {
+		limit := min(2, max(length, other)/4)
+		for _, c := range ix.byLength[other] {
+			d := levenshtein.ComputeDistance(lower, c.lower)
+			switch {
+			case d > limit || siblings(lower, c.lower):
+			case bestDistance < 0 || d < bestDistance:
+				best, bestDistance, tied = c, d, false
+			case c.lower == best.lower:
+				best.name = min(best.name, c.name)
+			case d == bestDistance:
+				tied = true
+			}
 		}
 	}
 	if tied {
 		return ""
 	}
 	return best.name
-}
-
-// candidatesOf yields the names of ix of the given lengths.
-func candidatesOf(ix *nameIndex, lengths []int) iter.Seq[indexedName] {
-	return func(yield func(indexedName) bool) {
-		for _, n := range lengths {
-			for _, c := range ix.byLength[n] {
-				if !yield(c) {
-					return
-				}
-			}
-		}
-	}
 }
 
 // siblings reports whether two names, in lower case, look like two members

@@ -2,7 +2,9 @@ package budget
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/usageledger/usageledger/internal/ledger"
@@ -72,14 +74,6 @@ func TestUnmatchedIsQuietOnANewLedgerAndWhenAllMatch(t *testing.T) {
 	}
 }
 
-func set(names ...string) map[string]struct{} {
-	m := make(map[string]struct{}, len(names))
-	for _, n := range names {
-		m[n] = struct{}{}
-	}
-	return m
-}
-
 func TestClosestAllowsTwoLettersAndAQuarterAndNoSibling(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -113,14 +107,14 @@ func TestClosestAllowsTwoLettersAndAQuarterAndNoSibling(t *testing.T) {
 		{"x", nil, ""},
 	} {
 		n := nearest{left: maxDistances}
-		if got := n.closest(c.name, newNameIndex(set(c.names...))); got != c.want {
+		if got := n.closest(c.name, newNameIndex(slices.Values(c.names))); got != c.want {
 			t.Errorf("closest(%q, %q) = %q, want %q", c.name, c.names, got, c.want)
 		}
 	}
 }
 
 func TestClosestSkipsABudgetItsDistancesCannotFinish(t *testing.T) {
-	names := newNameIndex(set("agent-one/openai", "agent-two/openai", "agent-six/openai", "agent-seventy/openai"))
+	names := newNameIndex(slices.Values([]string{"agent-one/openai", "agent-two/openai", "agent-six/openai", "agent-seventy/openai"}))
 	n := nearest{left: 2}
 	if got := n.closest("agent-onx/openai", names); got != "" {
 		t.Errorf("three names of a near length and two distances left: got %q, want none", got)
@@ -142,7 +136,7 @@ func TestClosestSkipsABudgetItsDistancesCannotFinish(t *testing.T) {
 	}
 	many["support-bot/openai"] = struct{}{}
 	n = nearest{left: maxDistances}
-	if got := n.closest("suport-bot/openai", newNameIndex(many)); got != "" || n.left != maxDistances {
+	if got := n.closest("suport-bot/openai", newNameIndex(maps.Keys(many))); got != "" || n.left != maxDistances {
 		t.Errorf("more candidates than one budget may compute: got %q with %d distances left, want none and %d",
 			got, n.left, maxDistances)
 	}

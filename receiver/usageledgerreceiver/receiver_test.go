@@ -426,7 +426,7 @@ func TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
 	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, r.shutdown(context.Background()))
 
-	require.Equal(t, 1, logs.Len(), "one budget names no recorded connection")
+	require.Equal(t, 1, logs.Len(), "one budget names no recorded organization")
 	entry := logs.All()[0]
 	assert.Contains(t, entry.Message, "Budget names an organization of which the ledger has counted no call")
 	assert.Equal(t, map[string]any{
