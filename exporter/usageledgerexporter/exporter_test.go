@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -280,6 +281,7 @@ func startAndStop(t *testing.T, cfg *Config, level zapcore.Level) (*ledgerExport
 }
 
 func TestStartLogsSettings(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // no note on one processor
 	cfg := testConfig(t)
 	cfg.PinnedMonths = []string{"2026-11"}
 	e, logs := startAndStop(t, cfg, zap.InfoLevel)
@@ -296,6 +298,22 @@ func TestStartLogsSettings(t *testing.T) {
 	assert.Equal(t, e.addr, fields["endpoint"])
 	assert.Equal(t, int64(2), fields["months"])
 	assert.Equal(t, []any{"2026-11"}, fields["pinned_months"])
+}
+
+func TestStartNotesOneProcessor(t *testing.T) {
+	const note = "GOMAXPROCS is 1: while the usage ledger waits for its disk to sync a commit, " +
+		"the Go runtime can keep the collector's only processor, and no other export is decoded or " +
+		"counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, to use that time"
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	_, logs := startAndStop(t, testConfig(t), zap.InfoLevel)
+	notes := logs.FilterMessage(note).All()
+	require.Len(t, notes, 1, "one note at start with GOMAXPROCS=1")
+	assert.Equal(t, zap.InfoLevel, notes[0].Level)
+	assert.Equal(t, int64(1), notes[0].ContextMap()["gomaxprocs"])
+
+	runtime.GOMAXPROCS(2)
+	_, logs = startAndStop(t, testConfig(t), zap.InfoLevel)
+	assert.Zero(t, logs.FilterMessage(note).Len(), "no note with two processors")
 }
 
 func TestMetricsRejectsOtherMethods(t *testing.T) {

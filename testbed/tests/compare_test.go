@@ -55,23 +55,34 @@ type contender struct {
 //   - diy: the pipeline a user could assemble from contrib parts
 //     (diy-pipeline.yaml). Its counters cannot be exact (no cache pricing,
 //     no deprecated names, float sums, no months), so the test reports how
-//     far they are from the expected totals instead of failing on them.
+//     far they are from the expected totals instead of failing on them;
+//   - baseline and usage again with GOMAXPROCS=2, still on their one core:
+//     with one processor, the runtime keeps it while a commit waits in
+//     fdatasync, and nothing else runs until its monitor takes it back.
+//     These rows show what the second processor the exporter advises
+//     gives, and that the baseline is no faster for it.
 //
 // All collectors are started first and the rounds of each phase take the
 // pipelines in turn, so that a machine whose speed drifts over minutes, as
 // shared machines do, weighs on every pipeline alike. The row of a
 // pipeline is its best round of the phase. USAGELEDGER_TESTBED_PIPELINES
-// (comma-separated names, "usage-backend" for the one with a backend) runs
-// only some of them.
+// (comma-separated names: "usage-backend" for the one with a backend,
+// "baseline-gomaxprocs2" and "usage-gomaxprocs2") runs only some of them.
 func TestComparison(t *testing.T) {
 	starts := []struct {
 		name  string
 		start func(t *testing.T) *contender
 	}{
-		{results.Baseline, startBaseline},
-		{"usage", func(t *testing.T) *contender { return startUsage(t, "usage", false) }},
-		{"usage-backend", func(t *testing.T) *contender { return startUsage(t, "usage, with trace backend", true) }},
+		{results.Baseline, func(t *testing.T) *contender { return startBaseline(t, results.Baseline, nil) }},
+		{"usage", func(t *testing.T) *contender { return startUsage(t, "usage", false, nil) }},
+		{"usage-backend", func(t *testing.T) *contender { return startUsage(t, "usage, with trace backend", true, nil) }},
 		{"diy", startDIY},
+		{"baseline-gomaxprocs2", func(t *testing.T) *contender {
+			return startBaseline(t, "baseline, GOMAXPROCS=2", twoProcessors)
+		}},
+		{"usage-gomaxprocs2", func(t *testing.T) *contender {
+			return startUsage(t, "usage, GOMAXPROCS=2", false, twoProcessors)
+		}},
 	}
 	chosen := strings.FieldsFunc(os.Getenv("USAGELEDGER_TESTBED_PIPELINES"), func(r rune) bool { return r == ',' || r == ' ' })
 	var contenders []*contender
@@ -146,23 +157,32 @@ func (c *contender) measure(t *testing.T, ph phase, profile bool) results.Row {
 	return row
 }
 
-func startBaseline(t *testing.T) *contender {
+// twoProcessors is the environment of the comparison's GOMAXPROCS=2 rows;
+// it comes after the runner's GOMAXPROCS=1, and the last value counts.
+var twoProcessors = []string{"GOMAXPROCS=2"}
+
+// logName turns a pipeline's name into the name of its files.
+func logName(pipeline string) string {
+	return strings.NewReplacer(", with trace backend", "-backend", ", GOMAXPROCS=2", "-gomaxprocs2").Replace(pipeline)
+}
+
+func startBaseline(t *testing.T, pipeline string, env []string) *contender {
 	bin := collectorBinary(t)
 	b := newBed(t)
 	grpcAddr, selfAddr := b.addr(), b.addr()
-	c := &contender{pipeline: results.Baseline}
-	c.r = b.start("baseline", bin, baselineConfig(grpcAddr, selfAddr), nil, sanity, []string{grpcAddr}, nil)
+	c := &contender{pipeline: pipeline}
+	c.r = b.start(logName(pipeline), bin, baselineConfig(grpcAddr, selfAddr), env, sanity, []string{grpcAddr}, nil)
 	c.g = newGenerator(t, grpcAddr, comparisonMix())
 	c.verdict = func(t *testing.T) string {
 		if s := c.g.Stats(); s.FailedAttempts != 0 {
-			t.Errorf("the baseline refused %d exports", s.FailedAttempts)
+			t.Errorf("%s refused %d exports", pipeline, s.FailedAttempts)
 		}
 		return "not counted"
 	}
 	return c
 }
 
-func startUsage(t *testing.T, pipeline string, withBackend bool) *contender {
+func startUsage(t *testing.T, pipeline string, withBackend bool, env []string) *contender {
 	bin := collectorBinary(t)
 	b := newBed(t)
 	u := usage{grpcAddr: b.addr(), metricsAddr: b.addr(), selfAddr: b.addr(),
@@ -182,7 +202,7 @@ func startUsage(t *testing.T, pipeline string, withBackend bool) *contender {
 		u.pprofAddr = b.addr()
 	}
 	c := &contender{pipeline: pipeline, pprofAddr: u.pprofAddr}
-	c.r = b.start(strings.ReplaceAll(pipeline, ", with trace backend", "-backend"), bin, usageConfig(u), nil, sanity,
+	c.r = b.start(logName(pipeline), bin, usageConfig(u), env, sanity,
 		[]string{u.grpcAddr}, []string{metricsURL(u.metricsAddr)})
 	c.g = newGenerator(t, u.grpcAddr, mix)
 	c.verdict = func(t *testing.T) string {

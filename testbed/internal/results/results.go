@@ -99,7 +99,8 @@ func (r *Report) fillRatios() {
 }
 
 // order ranks scenarios and pipelines for the table.
-var order = []string{"comparison", "high cardinality", "faults", Baseline, "usage", "usage, with trace backend", "diy"}
+var order = []string{"comparison", "high cardinality", "faults", Baseline, "usage", "usage, with trace backend", "diy",
+	"baseline, GOMAXPROCS=2", "usage, GOMAXPROCS=2"}
 
 func rank(s string) int {
 	if i := slices.Index(order, s); i >= 0 {
@@ -183,7 +184,7 @@ func (r *Report) addedVsDIY(phase string) string {
 	}
 	diy := d.CPUPerMillion - b.CPUPerMillion
 	var parts []string
-	for _, p := range []string{"usage", "usage, with trace backend"} {
+	for _, p := range []string{"usage", "usage, with trace backend", "usage, GOMAXPROCS=2"} {
 		u, ok := find(p)
 		if !ok {
 			continue
