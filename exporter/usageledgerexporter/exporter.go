@@ -132,15 +132,18 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// noteOneProcessor tells an operator running with GOMAXPROCS=1 (a
-// container limited to one CPU gets it by default) what that costs. A
-// commit waits for the disk in fdatasync, and the Go runtime lets a thread
-// in a system call keep its processor until its monitor, which checks at
-// most every 20 µs and backs off to every 10 ms, takes it back. With one
-// processor, no other export is decoded or counted for most of each wait:
-// at saturation on one core the collector idles about an eighth of the
-// time. A second processor on the same core keeps it busy (the testbed's
-// "GOMAXPROCS=2" rows).
+// noteOneProcessor tells an operator running with GOMAXPROCS=1 (the
+// setting, a machine of one CPU, or a CPU set of one; a CPU quota of one
+// still gets 2) what that costs. A commit waits for the disk in fdatasync,
+// twice, and the Go runtime lets a thread in a system call keep its
+// processor until the call returns or the runtime's monitor takes it
+// back. The monitor takes it at its second look at the same call, and
+// looks every 20 µs while it finds work, backing off to every 10 ms while
+// it finds none, so a sync shorter than a few of its periods is mostly
+// never taken. With one processor no other export is decoded or counted
+// for most of each wait: at saturation on one core the collector idles
+// about a seventh of the time. A second processor on the same core keeps
+// it busy (the testbed's "GOMAXPROCS=2" rows).
 func (e *ledgerExporter) noteOneProcessor() {
 	if runtime.GOMAXPROCS(0) != 1 {
 		return

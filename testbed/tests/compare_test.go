@@ -58,9 +58,10 @@ type contender struct {
 //     far they are from the expected totals instead of failing on them;
 //   - baseline and usage again with GOMAXPROCS=2, still on their one core:
 //     with one processor, the runtime keeps it while a commit waits in
-//     fdatasync, and nothing else runs until its monitor takes it back.
-//     These rows show what the second processor the exporter advises
-//     gives, and that the baseline is no faster for it.
+//     fdatasync, and nothing else runs until the call returns or the
+//     runtime's monitor takes the processor back. These rows show what
+//     the second processor the exporter advises gives the usage pipeline,
+//     and what it gives the baseline.
 //
 // All collectors are started first and the rounds of each phase take the
 // pipelines in turn, so that a machine whose speed drifts over minutes, as
@@ -147,7 +148,7 @@ func (c *contender) measure(t *testing.T, ph phase, profile bool) results.Row {
 		go func() {
 			defer close(done)
 			saveProfile(t, c.pprofAddr, filepath.Join(profileDir(), fmt.Sprintf("%s-%s.pprof",
-				strings.NewReplacer(" ", "-", ",", "").Replace(c.pipeline), strings.Fields(ph.name)[0])))
+				logName(c.pipeline), strings.Fields(ph.name)[0])))
 		}()
 	}
 	row := measureOnce(t, "comparison", c.pipeline, c.r, c.g, ph)

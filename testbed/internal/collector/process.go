@@ -1,6 +1,6 @@
 // Package collector runs a collector binary as a child process with a
-// generated configuration, pinned to one CPU core with GOMAXPROCS=1, and
-// keeps its output in a log file.
+// generated configuration, pinned to one CPU core with GOMAXPROCS=1 (unless
+// its spec sets another), and keeps its output in a log file.
 package collector // import "github.com/usageledger/usageledger/testbed/internal/collector"
 
 import (
@@ -24,7 +24,9 @@ type Spec struct {
 	// Binary is the collector executable; Config its YAML configuration.
 	Binary string
 	Config string
-	// Env is added to the environment of the process.
+	// Env is added to the environment of the process, after GOMAXPROCS=1:
+	// a GOMAXPROCS in Env overrides it, as the last value of a variable
+	// counts.
 	Env []string
 	// Dir holds the configuration and the logs; it must exist.
 	Dir string
