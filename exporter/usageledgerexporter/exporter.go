@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -134,25 +135,31 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 
 // noteOneProcessor tells an operator running with GOMAXPROCS=1 (the
 // setting, a machine of one CPU, or a CPU set of one; a CPU quota of one
-// still gets 2) what that costs. A commit waits for the disk in fdatasync,
-// twice, and the Go runtime lets a thread in a system call keep its
-// processor until the call returns or the runtime's monitor takes it
-// back. The monitor takes it at its second look at the same call, and
-// looks every 20 µs while it finds work, backing off to every 10 ms while
-// it finds none, so a sync shorter than a few of its periods is mostly
-// never taken. With one processor no other export is decoded or counted
-// for most of each wait: at saturation on one core the collector idles
-// about a seventh of the time. A second processor on the same core keeps
-// it busy (the testbed's "GOMAXPROCS=2" rows).
+// still gets 2) what that costs, once per process however many exporters
+// start. A commit waits for the disk in fdatasync, twice, and the Go
+// runtime lets a thread in a system call keep its P (the right to run Go
+// code, of which GOMAXPROCS says how many there are) until the call
+// returns or the runtime's monitor takes the P back. The monitor takes it
+// at its second look at the same call, and looks every 20 µs while it
+// finds work, backing off to every 10 ms while it finds none, so a sync
+// shorter than a few of its periods is mostly never taken. With one P no
+// other export is decoded or counted for most of each wait: at saturation
+// on one core the collector idles about a seventh of the time. A second P
+// on the same core keeps it busy (the testbed's "GOMAXPROCS=2" rows).
 func (e *ledgerExporter) noteOneProcessor() {
-	if runtime.GOMAXPROCS(0) != 1 {
+	if runtime.GOMAXPROCS(0) != 1 || !oneProcessorNoted.CompareAndSwap(false, true) {
 		return
 	}
 	e.logger.Info("GOMAXPROCS is 1: while the usage ledger waits for its disk to sync a commit, "+
-		"the Go runtime can keep the collector's only processor, and no other export is decoded or "+
-		"counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, to use that time",
+		"the Go runtime lets that thread keep its only P, the right to run Go code, so no other "+
+		"export is received, processed or counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, "+
+		"to use that time",
 		zap.Int("gomaxprocs", 1))
 }
+
+// oneProcessorNoted says noteOneProcessor has logged its note in this
+// process.
+var oneProcessorNoted atomic.Bool
 
 // shutdown stops the server and closes the ledger. It is safe without start
 // and when called twice.

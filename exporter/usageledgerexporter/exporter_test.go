@@ -300,20 +300,29 @@ func TestStartLogsSettings(t *testing.T) {
 	assert.Equal(t, []any{"2026-11"}, fields["pinned_months"])
 }
 
+// With GOMAXPROCS=1 the first exporter to start notes it, once per
+// process; with 2 none does.
 func TestStartNotesOneProcessor(t *testing.T) {
 	const note = "GOMAXPROCS is 1: while the usage ledger waits for its disk to sync a commit, " +
-		"the Go runtime can keep the collector's only processor, and no other export is decoded or " +
-		"counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, to use that time"
+		"the Go runtime lets that thread keep its only P, the right to run Go code, so no other " +
+		"export is received, processed or counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, " +
+		"to use that time"
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer oneProcessorNoted.Store(oneProcessorNoted.Load())
+	oneProcessorNoted.Store(false)
 	_, logs := startAndStop(t, testConfig(t), zap.InfoLevel)
 	notes := logs.FilterMessage(note).All()
 	require.Len(t, notes, 1, "one note at start with GOMAXPROCS=1")
 	assert.Equal(t, zap.InfoLevel, notes[0].Level)
 	assert.Equal(t, int64(1), notes[0].ContextMap()["gomaxprocs"])
 
+	_, logs = startAndStop(t, testConfig(t), zap.InfoLevel)
+	assert.Zero(t, logs.FilterMessage(note).Len(), "a second exporter, or a reload, notes nothing more")
+
+	oneProcessorNoted.Store(false)
 	runtime.GOMAXPROCS(2)
 	_, logs = startAndStop(t, testConfig(t), zap.InfoLevel)
-	assert.Zero(t, logs.FilterMessage(note).Len(), "no note with two processors")
+	assert.Zero(t, logs.FilterMessage(note).Len(), "no note with two")
 }
 
 func TestMetricsRejectsOtherMethods(t *testing.T) {

@@ -57,11 +57,11 @@ type contender struct {
 //     no deprecated names, float sums, no months), so the test reports how
 //     far they are from the expected totals instead of failing on them;
 //   - baseline and usage again with GOMAXPROCS=2, still on their one core:
-//     with one processor, the runtime keeps it while a commit waits in
-//     fdatasync, and nothing else runs until the call returns or the
-//     runtime's monitor takes the processor back. These rows show what
-//     the second processor the exporter advises gives the usage pipeline,
-//     and what it gives the baseline.
+//     with one P, the runtime keeps it while a commit waits in fdatasync,
+//     and nothing else runs until the call returns or the runtime's
+//     monitor takes the P back. These rows show what the second P the
+//     exporter advises gives the usage pipeline, and what it gives the
+//     baseline.
 //
 // All collectors are started first and the rounds of each phase take the
 // pipelines in turn, so that a machine whose speed drifts over minutes, as

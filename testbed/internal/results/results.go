@@ -192,7 +192,7 @@ func (r *Report) addedVsDIY(phase string) string {
 		added := u.CPUPerMillion - b.CPUPerMillion
 		part := fmt.Sprintf("%s %+.2f s/M spans", p, added)
 		if strings.Contains(p, "GOMAXPROCS=2") {
-			part += " over the baseline with one processor"
+			part += " over the baseline with one P"
 		}
 		if diy > 0 {
 			part += fmt.Sprintf(" (%.2f× what do-it-yourself adds)", added/diy)

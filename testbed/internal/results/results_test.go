@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// Every pipeline is compared with the baseline of one processor in the
+// Every pipeline is compared with the baseline of one P in the
 // same phase, and the line of CPU added names which baseline the
 // GOMAXPROCS=2 pipeline is measured over. The figures are worked out by
 // hand: usage 8.00 - 4.00 = +4.00 against diy 10.00 - 4.00 = +6.00, so
-// 0.67×; usage with two processors 9.00 - 4.00 = +5.00, 0.83×.
+// 0.67×; usage with two Ps 9.00 - 4.00 = +5.00, 0.83×.
 func TestMarkdownComparesWithTheBaseline(t *testing.T) {
 	r := &Report{}
 	row := func(pipeline string, spansPerSec, cpu float64) Row {
@@ -42,7 +42,7 @@ func TestMarkdownComparesWithTheBaseline(t *testing.T) {
 	}
 	added := "CPU added per span over the baseline (saturation): do-it-yourself +6.00 s/M spans; " +
 		"usage +4.00 s/M spans (0.67× what do-it-yourself adds); " +
-		"usage, GOMAXPROCS=2 +5.00 s/M spans over the baseline with one processor (0.83× what do-it-yourself adds)\n"
+		"usage, GOMAXPROCS=2 +5.00 s/M spans over the baseline with one P (0.83× what do-it-yourself adds)\n"
 	if !strings.Contains(md, added) {
 		t.Errorf("the table lacks\n%s\nin:\n%s", added, md)
 	}
