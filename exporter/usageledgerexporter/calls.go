@@ -110,7 +110,7 @@ func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 // add books one counted span, whose attributes r holds, and reports
 // whether all the attributes it read were readable.
 func (cn *counter) add(t *tally, span ptrace.Span, r *attrReader, arrival time.Time) bool {
-	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), arrival)
+	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), r.pricedAt(arrival.Add(cn.calendar.skew)), arrival)
 	switch booked {
 	case bookedFuture:
 		t.future++
@@ -189,6 +189,7 @@ const (
 	callCacheWriteTokens
 	callReasoningTokens
 	callCostPicoUSD
+	callPricedAt
 	callFiltered
 	callUnpriced
 	callUsageMissing
@@ -212,6 +213,7 @@ var callAttrKeys = [numCallAttrs]string{
 	callCacheWriteTokens: usage.AttrCacheWriteTokens,
 	callReasoningTokens:  usage.AttrReasoningTokens,
 	callCostPicoUSD:      usage.AttrCostPicoUSD,
+	callPricedAt:         usage.AttrPricedAt,
 	callFiltered:         usage.AttrFiltered,
 	callUnpriced:         usage.AttrUnpriced,
 	callUsageMissing:     usage.AttrUsageMissing,
@@ -316,6 +318,27 @@ func (r *attrReader) count(a callAttr) uint64 {
 		return 0
 	}
 	return uint64(v.Int())
+}
+
+// pricedAt returns the instant the processor priced the call at when that
+// was not its end, or the zero time. A value that is not an int, or is not
+// a time from 2000 to latest, was not written by the processor: it is
+// noted and the call is booked as if it had none.
+func (r *attrReader) pricedAt(latest time.Time) time.Time {
+	if !r.found[callPricedAt] {
+		return time.Time{}
+	}
+	v := r.values[callPricedAt]
+	if v.Type() != pcommon.ValueTypeInt {
+		r.bad = true
+		return time.Time{}
+	}
+	t := time.Unix(0, v.Int())
+	if t.Before(usage.EarliestCallTime) || t.After(latest) {
+		r.bad = true
+		return time.Time{}
+	}
+	return t
 }
 
 // maxAdjustedCount bounds the calls one sampled span may stand for: a

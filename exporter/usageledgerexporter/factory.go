@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadata"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 const (
@@ -20,7 +21,7 @@ const (
 	defaultEndpoint   = "localhost:9464"
 	defaultMonths     = 2
 	defaultTimeZone   = "UTC"
-	defaultFutureSkew = 5 * time.Minute
+	defaultFutureSkew = usage.FutureSkew
 
 	// A day covers client and collector retries and a persistent queue
 	// replayed after an outage of up to a day; see README "Guarantees" for

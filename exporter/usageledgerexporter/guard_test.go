@@ -163,6 +163,37 @@ func TestFutureSpansBookedAtArrival(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
+// A call the processor priced at the moment it saw it, because its span
+// ends 40 days ahead, is booked at that moment: in November, where it was
+// priced, although it reaches the exporter after midnight. A value the
+// processor cannot have written is malformed and leaves the call booked at
+// its arrival.
+func TestPricedAtBooksTheCall(t *testing.T) {
+	cfg := testConfig(t)
+	r := start(t, cfg)
+	midnight := time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)
+	r.inner.now = func() time.Time { return midnight.Add(30 * time.Second) }
+	seen := midnight.Add(-10 * time.Second)
+	ahead := midnight.AddDate(0, 0, 40)
+	r.consume(t, tracesOf(t,
+		span{ahead, with(call("acme", "bot", "m"), usage.AttrPricedAt, seen.UnixNano())},
+		span{ahead, with(call("acme", "bot", "m"), usage.AttrPricedAt, "yesterday")},
+		span{ahead, with(call("acme", "bot", "m"), usage.AttrPricedAt, midnight.Add(time.Hour).UnixNano())},
+	))
+	got := r.rows(t, "2026-11", "2026-12", "2027-01")
+	nov := ledger.Key{Org: "acme", Connection: "bot", Month: "2026-11", Model: "m"}
+	dec := ledger.Key{Org: "acme", Connection: "bot", Month: "2026-12", Model: "m"}
+	require.Len(t, got, 2, "nothing booked in January 2027")
+	assert.Equal(t, uint64(1), got[nov].Requests)
+	assert.Equal(t, seen.UnixNano(), got[nov].LastSeen)
+	assert.Equal(t, uint64(2), got[dec].Requests)
+	assert.Equal(t, midnight.Add(30*time.Second).UnixNano(), got[dec].LastSeen)
+	metadatatest.AssertEqualExporterUsageledgerMalformedSpans(t, r.telemetry,
+		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualExporterUsageledgerCallsDatedInFuture(t, r.telemetry,
+		[]metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
 func TestCallWithoutTeamKeepsLabels(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.PinnedMonths = []string{"2026-11"}

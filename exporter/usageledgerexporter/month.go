@@ -6,11 +6,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/usageledger/usageledger/internal/calendar"
+	"github.com/usageledger/usageledger/internal/usage"
 )
-
-// earliestCall is the earliest end time the exporter believes; a call dated
-// before it (or not dated at all) is booked at its arrival.
-var earliestCall = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // booking says why a call was booked at its arrival rather than its end.
 type booking int
@@ -40,11 +37,19 @@ func newLedgerCalendar(cfg *Config) (ledgerCalendar, error) {
 
 // bookingTime returns the time a call is booked at: its end time, or arrival
 // when the end time is missing, before 2000, or more than the skew after
-// arrival, as the second result says.
-func (c ledgerCalendar) bookingTime(end pcommon.Timestamp, arrival time.Time) (time.Time, booking) {
+// arrival, as the second result says. A call the processor priced at
+// another instant than its end (pricedAt, not zero) is booked at that
+// instant, so that its price and its month are taken at the same one; the
+// processor does so for the same reasons, judged when it saw the span.
+func (c ledgerCalendar) bookingTime(end pcommon.Timestamp, pricedAt, arrival time.Time) (time.Time, booking) {
 	t := end.AsTime()
+	undated := end == 0 || t.Before(usage.EarliestCallTime)
 	switch {
-	case end == 0 || t.Before(earliestCall):
+	case !pricedAt.IsZero() && undated:
+		return pricedAt, bookedUndated
+	case !pricedAt.IsZero():
+		return pricedAt, bookedFuture
+	case undated:
 		return arrival, bookedUndated
 	case t.After(arrival.Add(c.skew)):
 		return arrival, bookedFuture

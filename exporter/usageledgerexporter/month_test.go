@@ -164,7 +164,7 @@ func TestCalendarBookingTime(t *testing.T) {
 
 	f := func(end pcommon.Timestamp, wantAt time.Time, want booking) {
 		t.Helper()
-		at, got := cal.bookingTime(end, now)
+		at, got := cal.bookingTime(end, time.Time{}, now)
 		assert.Equal(t, want, got, "end %s", end)
 		assert.True(t, wantAt.Equal(at), "end %s booked at %s, want %s", end, at, wantAt)
 	}
@@ -180,6 +180,21 @@ func TestCalendarBookingTime(t *testing.T) {
 	// Beyond it: at arrival, as a clock running ahead.
 	f(ts(now.Add(5*time.Minute+time.Nanosecond)), now, bookedFuture)
 	f(ts(time.Date(2027, time.January, 1, 0, 0, 0, 0, time.UTC)), now, bookedFuture)
+
+	// A call the processor priced at another instant than its end is
+	// booked at that instant, whatever its end says: one second before
+	// arrival here, as the processor saw the span a moment before.
+	seen := now.Add(-time.Second)
+	g := func(end pcommon.Timestamp, want booking) {
+		t.Helper()
+		at, got := cal.bookingTime(end, seen, now)
+		assert.Equal(t, want, got, "end %s", end)
+		assert.True(t, seen.Equal(at), "end %s booked at %s, want %s", end, at, seen)
+	}
+	g(0, bookedUndated)
+	g(ts(time.Date(1999, time.December, 31, 23, 59, 59, 0, time.UTC)), bookedUndated)
+	g(ts(now.Add(time.Minute)), bookedFuture) // the exporter's own skew would book it at its end
+	g(ts(time.Date(2027, time.January, 1, 0, 0, 0, 0, time.UTC)), bookedFuture)
 }
 
 func TestLastMonthsAcrossZones(t *testing.T) {

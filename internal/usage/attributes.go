@@ -44,6 +44,14 @@ const (
 	// model call or remote agent has none: its target is [AttrProvider].
 	AttrTarget = "usageledger.target"
 
+	// AttrPricedAt is, on a call not priced at its span's end, the instant
+	// it was priced at instead, in unix nanoseconds, as an int: the moment
+	// the processor saw a span with no end time, one before 2000, or one
+	// that ends more than [FutureSkew] later. The exporter books the call
+	// at that instant, so that the price and the month are taken at the
+	// same one. Absent on every other call.
+	AttrPricedAt = "usageledger.priced_at"
+
 	// AttrCostPicoUSD is the exact cost of the call in picodollars
 	// (1e-12 USD), as an int. It is absent when the call is unpriced.
 	AttrCostPicoUSD = "usageledger.cost_picousd"

@@ -7,8 +7,9 @@ import (
 )
 
 // write puts the call's facts onto its span's attributes: identity, outcome,
-// kind, provider, target, models, normalized token counts, cost (with where
-// it came from, or how far the span's own cost was from it), the adjusted
+// kind, provider, target, models, normalized token counts, cost (with the
+// instant it was priced at when not the span's end, where it came from, or
+// how far the span's own cost was from it), the adjusted
 // count of a sampled span and the flags that are true.
 // Token counts go under the standard names with normalized values: input and
 // output when the span reported usage, cache and reasoning counts when
@@ -51,6 +52,9 @@ func (c *call) write(attrs pcommon.Map) {
 		attrs.PutInt(usage.AttrCostPicoUSD, c.costPicoUSD)
 		attrs.PutDouble(usage.AttrCostUSD, float64(c.costPicoUSD)/usage.PicoUSDPerUSD)
 	}
+	if c.pricedAt != 0 {
+		attrs.PutInt(usage.AttrPricedAt, c.pricedAt)
+	}
 	if c.costFromSpan {
 		attrs.PutStr(usage.AttrCostSource, usage.CostSourceReported)
 	}
@@ -86,6 +90,7 @@ func (c *call) attributesAdded() int {
 		one(c.addsCount(qCacheWrite, c.tokens.CacheWrite, c.hasCacheWrite)) +
 		one(c.addsCount(qReasoning, c.tokens.Reasoning, c.hasReasoning)) +
 		2*one(c.priced) + // the cost in picodollars and in USD
+		one(c.pricedAt != 0) +
 		one(c.costFromSpan) + one(c.costCompared) +
 		one(c.filtered) + one(c.unpriced) + one(c.usageMissing) + one(c.malformed) +
 		one(c.usageEstimated) +

@@ -3,6 +3,7 @@ package genaiusageprocessor // import "github.com/usageledger/usageledger/proces
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -64,6 +65,9 @@ type batch struct {
 	prices   priceMemo
 	// logCalls says each counted call is logged at debug level.
 	logCalls bool
+	// now is when the batch was seen: the instant a call whose span has
+	// no plausible end is priced at.
+	now time.Time
 }
 
 var batchPool = sync.Pool{New: func() any { return &batch{} }}

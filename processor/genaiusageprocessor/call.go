@@ -91,6 +91,10 @@ type call struct {
 	hasCacheWrite bool
 	hasReasoning  bool
 
+	// pricedAt is the instant the call was priced at in unix nanoseconds,
+	// when that was not its span's end; 0 otherwise.
+	pricedAt int64
+
 	// costPicoUSD is the exact cost; meaningful only when priced is true.
 	costPicoUSD int64
 	priced      bool

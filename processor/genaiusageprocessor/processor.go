@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -115,6 +114,7 @@ func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	}
 	defer b.release()
 	b.link()
+	b.now = time.Now()
 	// The level is looked up once per request rather than once per call.
 	b.logCalls = p.logger.Core().Enabled(zap.DebugLevel)
 
@@ -291,7 +291,11 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, 
 	if !cand.responseRead {
 		c.responseID = a.responseID()
 	}
-	p.price(c, &b.prices, endTime(span))
+	at, notAtEnd := pricedAt(span, b.now)
+	if notAtEnd {
+		c.pricedAt = at.UnixNano()
+	}
+	p.price(c, &b.prices, at)
 	if c.model == "" {
 		c.model = unknownValue
 	}
@@ -353,19 +357,16 @@ func (p *usageProcessor) price(c *call, memo *priceMemo, at time.Time) {
 	c.reconcile(p.cfg.Pricing.SpanCost, cost, found)
 }
 
-// earliestCallTime bounds the span times that are trusted: the ledger books
-// a span dated before it at its arrival, so it is priced at arrival too.
-var earliestCallTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// endTime is the instant a call is priced at: its end, else its start, else
-// now for a span that carries no plausible time.
-func endTime(span ptrace.Span) time.Time {
-	for _, ts := range [...]pcommon.Timestamp{span.EndTimestamp(), span.StartTimestamp()} {
-		if t := ts.AsTime(); ts != 0 && !t.Before(earliestCallTime) {
-			return t
-		}
+// pricedAt returns the instant a call is priced at, and whether that is
+// not its span's end: the end, unless it is missing, before 2000, or more
+// than usage.FutureSkew after now, when the call is priced now. The
+// exporter books the call at the same instant (see usage.AttrPricedAt).
+func pricedAt(span ptrace.Span, now time.Time) (time.Time, bool) {
+	end := span.EndTimestamp()
+	if t := end.AsTime(); end != 0 && !t.Before(usage.EarliestCallTime) && !t.After(now.Add(usage.FutureSkew)) {
+		return t, false
 	}
-	return time.Now()
+	return now, true
 }
 
 // record adds a batch's counts to the self-metrics.

@@ -239,7 +239,7 @@ prices:
 	assert.Equal(t, int64(20_000_000), got[usage.AttrCostPicoUSD])
 }
 
-func TestEndTime(t *testing.T) {
+func TestPricedAt(t *testing.T) {
 	at := func(start, end time.Time) ptrace.Span {
 		span := ptrace.NewSpan()
 		if !start.IsZero() {
@@ -250,16 +250,58 @@ func TestEndTime(t *testing.T) {
 		}
 		return span
 	}
+	now := testEnd.Add(time.Hour)
+	f := func(span ptrace.Span, want time.Time, wantNotAtEnd bool) {
+		t.Helper()
+		got, notAtEnd := pricedAt(span, now)
+		assert.True(t, want.Equal(got), "priced at %s, want %s", got, want)
+		assert.Equal(t, wantNotAtEnd, notAtEnd)
+	}
 	start := testEnd.Add(-time.Second)
-	assert.Equal(t, testEnd, endTime(at(start, testEnd)))
-	assert.Equal(t, start, endTime(at(start, time.Time{})))
-	// A span dated before 2000 is priced when it is processed, as the ledger
-	// books it at its arrival.
+	// At its end, however late, and up to 5 minutes ahead of now.
+	f(at(start, testEnd), testEnd, false)
+	f(at(start, now.Add(5*time.Minute)), now.Add(5*time.Minute), false)
+	f(at(time.Time{}, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), false)
+	// Otherwise now, as the ledger books it: no end (its start does not
+	// stand in), an end before 2000, or a clock running ahead.
+	f(at(start, time.Time{}), now, true)
+	f(at(time.Time{}, time.Time{}), now, true)
+	f(at(time.Time{}, time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)), now, true)
+	f(at(start, now.Add(5*time.Minute+time.Nanosecond)), now, true)
+}
+
+// A span whose clock runs 40 days ahead, across a price change, is priced
+// at the price of the moment it is seen, and says when that was, so that
+// the ledger books it in the month that price belongs to.
+func TestFutureSpanPricedWhenSeen(t *testing.T) {
+	seen := time.Now()
+	change := seen.AddDate(0, 0, 30).UTC().Format(time.DateOnly)
+	table, err := pricing.Load([]byte(`
+version: 1
+prices:
+  - {provider: openai, model: m, effective: 2026-01-01, input: 1, output: 1,
+     source: {url: https://example.com, read: 2026-01-01}}
+  - {provider: openai, model: m, effective: ` + change + `, input: 100, output: 100,
+     source: {url: https://example.com, read: 2026-12-01}}
+`))
+	require.NoError(t, err)
+	p := newTestProcessor(t, nil)
+	p.prices = table
+
+	future := spanSpec{attrs: chat(map[string]any{"gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 10}),
+		end: seen.AddDate(0, 0, 40)}
 	before := time.Now()
-	got := endTime(at(time.Time{}, time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)))
-	assert.False(t, got.Before(before))
-	got = endTime(at(time.Time{}, time.Time{}))
-	assert.False(t, got.Before(before))
+	got := process(t, p, future)
+	after := time.Now()
+	// 10 input tokens at $1 per million: 10,000,000 pUSD, not 100 times that.
+	assert.Equal(t, int64(10_000_000), got[usage.AttrCostPicoUSD])
+	require.IsType(t, int64(0), got[usage.AttrPricedAt])
+	pricedAt := time.Unix(0, got[usage.AttrPricedAt].(int64))
+	assert.False(t, pricedAt.Before(before) || pricedAt.After(after), "priced at %s, seen between %s and %s", pricedAt, before, after)
+
+	// A span that ends when it says carries no such attribute.
+	got = process(t, p, spanSpec{attrs: chat(map[string]any{"gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 10})})
+	assert.NotContains(t, got, usage.AttrPricedAt)
 }
 
 func TestCostOverflowIsMalformed(t *testing.T) {

@@ -39,6 +39,8 @@ type spanSpec struct {
 	message  string
 	// exception, when set, adds an "exception" event with these attributes.
 	exception map[string]any
+	// end, when set, is the span's end time instead of testEnd.
+	end time.Time
 }
 
 // newTraces returns traces holding one span built from s, and that span.
@@ -54,8 +56,12 @@ func newTraces(tb testing.TB, s spanSpec) (ptrace.Traces, ptrace.Span) {
 		kind = ptrace.SpanKindClient
 	}
 	span.SetKind(kind)
-	span.SetStartTimestamp(pcommon.NewTimestampFromTime(testEnd.Add(-time.Second)))
-	span.SetEndTimestamp(pcommon.NewTimestampFromTime(testEnd))
+	end := testEnd
+	if !s.end.IsZero() {
+		end = s.end
+	}
+	span.SetStartTimestamp(pcommon.NewTimestampFromTime(end.Add(-time.Second)))
+	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
 	require.NoError(tb, span.Attributes().FromRaw(s.attrs))
 	span.Status().SetCode(s.status)
 	span.Status().SetMessage(s.message)

@@ -83,13 +83,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCallsBookedAtArrival, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_calls_booked_at_arrival",
-		metric.WithDescription("Number of counted calls with no end time, one before 2000, or one later than arrival plus future_skew, booked at the time they arrived instead. [Development]"),
+		metric.WithDescription("Number of counted calls with no end time, one before 2000, or one later than arrival plus future_skew, booked at the time they arrived, or at the moment the genaiusage processor priced them, instead. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterUsageledgerCallsDatedInFuture, err = builder.meter.Int64Counter(
 		"otelcol_exporter_usageledger_calls_dated_in_future",
-		metric.WithDescription("Number of counted calls whose end time was later than their arrival plus future_skew; they are booked at arrival and are also in exporter_usageledger_calls_booked_at_arrival. [Development]"),
+		metric.WithDescription("Number of counted calls whose end time was later than their arrival plus future_skew, or than the moment the genaiusage processor priced them plus 5 minutes; they are booked at that moment and are also in exporter_usageledger_calls_booked_at_arrival. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)

@@ -56,7 +56,7 @@ func AssertEqualExporterUsageledgerCalls(t *testing.T, tt *componenttest.Telemet
 func AssertEqualExporterUsageledgerCallsBookedAtArrival(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_calls_booked_at_arrival",
-		Description: "Number of counted calls with no end time, one before 2000, or one later than arrival plus future_skew, booked at the time they arrived instead. [Development]",
+		Description: "Number of counted calls with no end time, one before 2000, or one later than arrival plus future_skew, booked at the time they arrived, or at the moment the genaiusage processor priced them, instead. [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -72,7 +72,7 @@ func AssertEqualExporterUsageledgerCallsBookedAtArrival(t *testing.T, tt *compon
 func AssertEqualExporterUsageledgerCallsDatedInFuture(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_usageledger_calls_dated_in_future",
-		Description: "Number of counted calls whose end time was later than their arrival plus future_skew; they are booked at arrival and are also in exporter_usageledger_calls_booked_at_arrival. [Development]",
+		Description: "Number of counted calls whose end time was later than their arrival plus future_skew, or than the moment the genaiusage processor priced them plus 5 minutes; they are booked at that moment and are also in exporter_usageledger_calls_booked_at_arrival. [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
