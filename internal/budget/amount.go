@@ -17,6 +17,13 @@ const fractionDigits = 12
 // budget, so that parsing stays within 64-bit arithmetic.
 const maxWholeUSD = 1_000_000_000_000_000
 
+// isDecimal reports whether text reads as a plain decimal number of
+// dollars, however large or precise.
+func isDecimal(text string) bool {
+	_, _, err := usage.ScanDecimal(text, fractionDigits, maxWholeUSD)
+	return err == nil || errors.Is(err, usage.ErrDecimalTooLarge) || errors.Is(err, usage.ErrDecimalPrecision)
+}
+
 // ParseUSD reads text, a positive plain decimal number of dollars such as
 // "500" or "99.95", into an exact amount of picodollars without going
 // through floating point.
@@ -32,6 +39,9 @@ func ParseUSD(text string) (ledger.Amount, error) {
 	case errors.Is(err, usage.ErrDecimalPrecision):
 		return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
 			"expecting a whole number of picodollars", text, fractionDigits)
+	case errors.Is(err, usage.ErrDecimalSyntax) && text[0] == '-' && isDecimal(text[1:]):
+		return ledger.Amount{}, fmt.Errorf("%q is negative; "+
+			"expecting a positive number of dollars such as 500 or 99.95", text)
 	case errors.Is(err, usage.ErrDecimalSyntax):
 		return ledger.Amount{}, fmt.Errorf("%q is not a plain decimal number; "+
 			"expecting a positive number of dollars such as 500 or 99.95", text)

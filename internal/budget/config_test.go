@@ -84,7 +84,7 @@ func TestConfigErrors(t *testing.T) {
 	f(map[string]any{"organizations": []any{map[string]any{"org": "acme", "monthly_usd": 0}}},
 		`budgets::organizations[0]::monthly_usd: "0" is zero; expecting a positive number of dollars`)
 	f(map[string]any{"organizations": []any{map[string]any{"org": "acme", "monthly_usd": -20}}},
-		`budgets::organizations[0]::monthly_usd: "-20" is not a plain decimal number`)
+		`budgets::organizations[0]::monthly_usd: "-20" is negative`)
 	f(map[string]any{"organizations": []any{map[string]any{"org": "acme"}}},
 		"budgets::organizations[0]::monthly_usd: missing; expecting a positive number of dollars")
 	f(map[string]any{"organizations": []any{map[string]any{"monthly_usd": 5}}},

@@ -77,6 +77,12 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if err := checkFile(path); err != nil {
 		return nil, err
 	}
+	// bbolt starts an empty file as a new ledger. That is what a collector
+	// stopped while it created the file leaves, so it is not refused; but
+	// a copy or restore cut to nothing leaves it too, and then the counts
+	// are elsewhere.
+	st, statErr := os.Stat(path)
+	wasEmpty := statErr == nil && st.Mode().IsRegular() && st.Size() == 0
 	started := time.Now()
 	db, err := openBolt(path, &bolt.Options{
 		Timeout: o.lockTimeout,
@@ -110,6 +116,10 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 		// lock go: it reads only the free-page list, which checkFile read.
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
+	}
+	if wasEmpty {
+		logger.Warn("The usage ledger file was empty and starts as a new ledger; if it should hold "+
+			"counts, stop the collector and restore the file from a backup", zap.String("path", path))
 	}
 	if upgradedFrom != 0 {
 		logger.Info("Upgraded the usage ledger file to the current format",

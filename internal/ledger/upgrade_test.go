@@ -303,3 +303,30 @@ func TestBackupWhileCommitting(t *testing.T) {
 	require.LessOrEqual(t, extra, uint64(50))
 	assert.Equal(t, 45+extra*100+extra*(extra-1)/2, rows[0].InputTokens)
 }
+
+// An empty file, as a collector stopped while it created the file or a
+// copy cut to nothing leaves, starts as a new ledger with a warning; a
+// missing file starts as one quietly, and the warning does not come back
+// once the file holds a ledger.
+func TestEmptyFileStartsWithAWarning(t *testing.T) {
+	const warning = "The usage ledger file was empty and starts as a new ledger; if it should hold " +
+		"counts, stop the collector and restore the file from a backup"
+	open := func(path string) *observer.ObservedLogs {
+		t.Helper()
+		core, logs := observer.New(zap.InfoLevel)
+		s, err := ledger.Open(path, ledger.WithLogger(zap.New(core)))
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		return logs
+	}
+	empty := filepath.Join(t.TempDir(), "ledger.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	warned := open(empty).FilterMessage(warning).All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, zap.WarnLevel, warned[0].Level)
+	assert.Equal(t, map[string]any{"path": empty}, warned[0].ContextMap())
+	assert.Zero(t, open(empty).FilterMessage(warning).Len(), "the file holds a ledger now")
+
+	missing := filepath.Join(t.TempDir(), "ledger.db")
+	assert.Zero(t, open(missing).FilterMessage(warning).Len())
+}
