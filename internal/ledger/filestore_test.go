@@ -79,6 +79,48 @@ func TestOpenSharesHandle(t *testing.T) {
 	require.NoError(t, db.Close())
 }
 
+// One file named through a symbolic link to it, or to its directory, is
+// the same ledger, not a second handle that would find the file locked.
+func TestOpenSharesHandleThroughLinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real", "ledger.db")
+	first, err := ledger.Open(real)
+	require.NoError(t, err)
+	defer first.Close()
+	require.NoError(t, os.Symlink(real, filepath.Join(dir, "alias.db")))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "linked")))
+
+	b := ledger.NewBatch()
+	b.Add(ledger.Key{Org: "acme", Connection: "c", Month: "2026-11", Model: "m"}, ledger.Counters{Requests: 1})
+	_, err = first.Commit(context.Background(), b)
+	require.NoError(t, err)
+	for _, path := range []string{filepath.Join(dir, "alias.db"), filepath.Join(dir, "linked", "ledger.db")} {
+		other, err := ledger.Open(path, ledger.WithLockTimeout(100*time.Millisecond))
+		require.NoError(t, err, path)
+		rows, err := other.Rows(context.Background(), []string{"2026-11"})
+		require.NoError(t, err)
+		assert.Len(t, rows, 1, path)
+		require.NoError(t, other.Close())
+	}
+}
+
+// A reader opening a path where no ledger is gets ErrNoFile, and no file
+// is created there; an existing ledger opens as usual.
+func TestOpenExistingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	_, err := ledger.Open(path, ledger.WithExistingFile())
+	require.ErrorIs(t, err, ledger.ErrNoFile)
+	assert.EqualError(t, err, `ledger file "`+path+`": no ledger file at this path`)
+	assert.NoFileExists(t, path)
+
+	s, err := ledger.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	s, err = ledger.Open(path, ledger.WithExistingFile())
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+}
+
 func TestOpenLockedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	// A bbolt handle outside the ledger's own bookkeeping holds the lock, as

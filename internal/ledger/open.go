@@ -2,8 +2,11 @@ package ledger // import "github.com/usageledger/usageledger/internal/ledger"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -25,6 +28,19 @@ type openOptions struct {
 	// a few keys.
 	trimFloor int64
 	logger    *zap.Logger
+	// existing refuses a missing file rather than create it.
+	existing bool
+}
+
+// ErrNoFile is the error of [Open] with [WithExistingFile] when the file
+// does not exist.
+var ErrNoFile = errors.New("no ledger file at this path")
+
+// WithExistingFile makes Open refuse a file that does not exist, with
+// [ErrNoFile], instead of creating a new ledger: for a reader, which has
+// nothing to read where no exporter writes.
+func WithExistingFile() Option {
+	return func(o *openOptions) { o.existing = true }
 }
 
 // WithLockTimeout sets how long Open waits for another process to release the
@@ -80,6 +96,7 @@ func Open(path string, opts ...Option) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger path %q: %w", path, err)
 	}
+	abs = resolveLinks(abs)
 
 	openFiles.Lock()
 	defer openFiles.Unlock()
@@ -90,15 +107,32 @@ func Open(path string, opts ...Option) (Store, error) {
 	}
 	f, ok := openFiles.byPath[abs]
 	if !ok {
-		fs, err := openFileStore(abs, o)
+		if _, err := os.Stat(abs); o.existing && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("ledger file %q: %w", abs, ErrNoFile)
+		}
+		store, err := openFileStore(abs, o)
 		if err != nil {
 			return nil, err
 		}
-		f = &sharedFile{store: fs}
+		f = &sharedFile{store: store}
 		openFiles.byPath[abs] = f
 	}
 	f.users++
 	return &fileHandle{path: abs, file: f}, nil
+}
+
+// resolveLinks returns path with its symbolic links resolved, so that two
+// components naming one file by different paths share its handle: the
+// file's own link when it exists, else its directory's. A path that does
+// not resolve is returned as it is, for opening to report.
+func resolveLinks(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return path
 }
 
 // fileHandle is one user's handle to a shared file.

@@ -51,7 +51,11 @@ func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) 
 // collector that names the same path, and warns of budgets whose names the
 // ledger does not hold.
 func (r *ledgerReader) start(ctx context.Context, _ component.Host) error {
-	store, err := ledger.Open(r.cfg.Path, ledger.WithLogger(r.logger))
+	store, err := ledger.Open(r.cfg.Path, ledger.WithLogger(r.logger), ledger.WithExistingFile())
+	if errors.Is(err, ledger.ErrNoFile) {
+		return fmt.Errorf("usageledger receiver: %w; the receiver reads the file a usageledger exporter "+
+			"writes, so its path must be the exporter's (the exporter creates the file when it starts)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("usageledger receiver: %w", err)
 	}

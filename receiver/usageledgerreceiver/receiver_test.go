@@ -309,6 +309,22 @@ func TestReceiverSharesTheExportersLedger(t *testing.T) {
 	require.Len(t, rows, 1)
 }
 
+// A receiver whose path names no ledger, as when it differs from the
+// exporter's, fails at start saying so, and creates nothing there.
+func TestStartRefusesAPathWithNoLedger(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "usage-ledger.db")
+	r, err := newLedgerReader(cfg, metadatatest.NewSettings(componenttest.NewTelemetry()))
+	require.NoError(t, err)
+	err = r.start(context.Background(), componenttest.NewNopHost())
+	require.ErrorIs(t, err, ledger.ErrNoFile)
+	assert.EqualError(t, err, `usageledger receiver: ledger file "`+cfg.Path+`": no ledger file at this path; `+
+		`the receiver reads the file a usageledger exporter writes, so its path must be the exporter's `+
+		`(the exporter creates the file when it starts)`)
+	assert.NoFileExists(t, cfg.Path)
+	require.NoError(t, r.shutdown(context.Background()))
+}
+
 // TestReadFailureIsCounted reads a ledger whose handle is closed, as after a
 // failed disk, and expects the failure counted and no metrics.
 func TestReadFailureIsCounted(t *testing.T) {
@@ -317,6 +333,9 @@ func TestReadFailureIsCounted(t *testing.T) {
 
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(t.TempDir(), "usage-ledger.db")
+	written, err := ledger.Open(cfg.Path) // as the exporter creates it
+	require.NoError(t, err)
+	require.NoError(t, written.Close())
 	r, err := newLedgerReader(cfg, metadatatest.NewSettings(tel))
 	require.NoError(t, err)
 	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
