@@ -7,7 +7,8 @@
 // semantic-convention names, so that trace backends downstream read the
 // same numbers the ledger counts; the attribute [AttrCounted] marks a span whose
 // standard usage attributes already carry normalized values, so a second
-// collector running the processor trusts them instead of normalizing again.
+// collector running the processor trusts them instead of normalizing again
+// (unless its trust_counted_spans is false, for spans that come from clients).
 package usage // import "github.com/usageledger/usageledger/internal/usage"
 
 // Attributes written by the processor on every counted call.

@@ -269,6 +269,10 @@ const (
 )
 
 // attributeFamilies returns the families of attrs' keys; none but
+// usageNamespace begins the name of every attribute this processor writes
+// of its own (see package usage).
+const usageNamespace = "usageledger."
+
 // famUsageLedger means the span is no GenAI span in any dialect the
 // processor reads. It does not allocate.
 func attributeFamilies(attrs pcommon.Map) families {
@@ -337,7 +341,7 @@ func attributeFamilies(attrs pcommon.Map) families {
 				f |= famGuardrail
 			}
 		case 'u':
-			if strings.HasPrefix(key, "usageledger.") {
+			if strings.HasPrefix(key, usageNamespace) {
 				f |= famUsageLedger
 			}
 		}

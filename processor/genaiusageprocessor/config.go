@@ -50,6 +50,13 @@ type Config struct {
 	// the tool. MCP client calls are counted either way. Default: true.
 	CountToolCalls bool `mapstructure:"count_tool_calls"`
 
+	// TrustCountedSpans takes a span a collector in front already counted
+	// (usageledger.counted or usageledger.duplicate) as it is. False, for
+	// the collector that receives spans from clients, derives such a span
+	// again from its own attributes, as marks a client set are not a
+	// collector's. Default: true.
+	TrustCountedSpans bool `mapstructure:"trust_counted_spans"`
+
 	// Outcomes holds conditions, in OTTL, that decide a call's outcome
 	// before the built-in signals do.
 	Outcomes OutcomesConfig `mapstructure:"outcomes"`

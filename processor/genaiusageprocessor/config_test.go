@@ -29,13 +29,14 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(metadata.Type, "all_settings"),
 			expected: &Config{
-				OrgKeys:        []string{"customer.id", "tenant.id"},
-				DefaultOrg:     "acme",
-				ConnectionKeys: []string{"connection.name"},
-				AgentKeys:      []string{"gen_ai.agent.name", "service.name"},
-				TeamKeys:       []string{"team.name"},
-				CostCenterKeys: []string{"finance.cost_center"},
-				CountToolCalls: false,
+				OrgKeys:           []string{"customer.id", "tenant.id"},
+				DefaultOrg:        "acme",
+				ConnectionKeys:    []string{"connection.name"},
+				AgentKeys:         []string{"gen_ai.agent.name", "service.name"},
+				TeamKeys:          []string{"team.name"},
+				CostCenterKeys:    []string{"finance.cost_center"},
+				CountToolCalls:    false,
+				TrustCountedSpans: false,
 				Outcomes: OutcomesConfig{
 					Blocked:     []string{`attributes["guard.verdict"] == "deny"`},
 					RateLimited: []string{`attributes["http.response.status_code"] == 503`},

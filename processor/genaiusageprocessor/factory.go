@@ -28,13 +28,14 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		OrgKeys:        []string{"tenant.id", "org.id"},
-		DefaultOrg:     defaultOrg,
-		ConnectionKeys: []string{"usageledger.connection"},
-		AgentKeys:      []string{"gen_ai.agent.name", "gen_ai.agent.id", "service.name"},
-		TeamKeys:       []string{"usageledger.team", "team"},
-		CostCenterKeys: []string{"usageledger.cost_center", "cost_center"},
-		CountToolCalls: true,
+		OrgKeys:           []string{"tenant.id", "org.id"},
+		DefaultOrg:        defaultOrg,
+		ConnectionKeys:    []string{"usageledger.connection"},
+		AgentKeys:         []string{"gen_ai.agent.name", "gen_ai.agent.id", "service.name"},
+		TeamKeys:          []string{"usageledger.team", "team"},
+		CostCenterKeys:    []string{"usageledger.cost_center", "cost_center"},
+		CountToolCalls:    true,
+		TrustCountedSpans: true,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -122,6 +123,9 @@ func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	for i := range b.calls {
 		c := &b.calls[i]
 		if c.duplicate {
+			if c.fam&famUsageLedger != 0 {
+				clearNamespace(c.span.Attributes())
+			}
 			c.span.Attributes().PutBool(usage.AttrDuplicate, true)
 			counts.duplicates++
 			continue
@@ -163,7 +167,7 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				fam := attributeFamilies(attrs)
 				// Only a span with a key under usageledger. can be counted
 				// already.
-				if fam&^famUsageLedger == 0 || fam&famUsageLedger != 0 && isCounted(attrs) {
+				if fam&^famUsageLedger == 0 || fam&famUsageLedger != 0 && p.cfg.TrustCountedSpans && isCounted(attrs) {
 					continue
 				}
 				kind := callKind(span, fam, p.cfg.CountToolCalls)
@@ -201,6 +205,9 @@ func (p *usageProcessor) count(ctx context.Context, b *batch, cand *candidate, c
 	}
 	var c call
 	p.derive(ctx, b, cand, &c)
+	if cand.fam&famUsageLedger != 0 {
+		clearNamespace(cand.span.Attributes())
+	}
 	c.write(cand.span.Attributes())
 
 	for i, o := range outcomes {
@@ -355,6 +362,18 @@ func (p *usageProcessor) price(c *call, memo *priceMemo, at time.Time) {
 		}
 	}
 	c.reconcile(p.cfg.Pricing.SpanCost, cost, found)
+}
+
+// clearNamespace removes every attribute under usageledger. from a span
+// about to be counted, or marked a duplicate, here: what write puts back is
+// derived again, the identity keys under the namespace included, which
+// were read before. Left in place, a mark the exporter reads and write
+// does not set on this call (a flag, an adjusted count, a priced-at time)
+// would be counted as this processor's.
+func clearNamespace(attrs pcommon.Map) {
+	attrs.RemoveIf(func(key string, _ pcommon.Value) bool {
+		return strings.HasPrefix(key, usageNamespace)
+	})
 }
 
 // pricedAt returns the instant a call is priced at, and whether that is

@@ -342,6 +342,94 @@ func TestAlreadyCountedPassesUnchanged(t *testing.T) {
 	assert.Equal(t, want, got)
 }
 
+// Marks a client set under usageledger. on a span the processor counts
+// are not its own: an adjusted count of a billion, a priced-at instant, an
+// unpriced flag and a cost all give way to what the span derives, and only
+// the identity the configuration reads there (usageledger.connection)
+// stands. gpt-4o-mini at $0.15 per million input tokens: 1,000 tokens cost
+// 150,000,000 pUSD.
+func TestForgedMarksGiveWay(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	got := process(t, p, spanSpec{
+		resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
+		attrs: chat(map[string]any{
+			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 0,
+			usage.AttrConnection:    "named/by-client",
+			usage.AttrAdjustedCount: 1e9, usage.AttrSampled: true,
+			usage.AttrPricedAt: int64(1), usage.AttrUnpriced: true,
+			usage.AttrCostPicoUSD: int64(999), "usageledger.anything": "x",
+		}),
+	})
+	assert.Equal(t, true, got[usage.AttrCounted])
+	assert.Equal(t, "named/by-client", got[usage.AttrConnection])
+	assert.Equal(t, "acme", got[usage.AttrOrg])
+	assert.Equal(t, int64(150_000_000), got[usage.AttrCostPicoUSD])
+	for _, key := range []string{usage.AttrAdjustedCount, usage.AttrSampled, usage.AttrPricedAt, usage.AttrUnpriced, "usageledger.anything"} {
+		assert.NotContains(t, got, key)
+	}
+}
+
+// With trust_counted_spans: false, a span that says a collector counted it
+// is derived again, its client's marks replaced: the organization is the
+// resource's and the cost the price table's, not the ones it carried.
+func TestUntrustedCountedSpanIsDerived(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TrustCountedSpans = false
+	p := newTestProcessor(t, cfg)
+	forged := spanSpec{
+		resource: map[string]any{"service.name": "bot", "tenant.id": "attacker"},
+		attrs: chat(map[string]any{
+			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 0,
+			usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrModel: "gpt-4o",
+			usage.AttrCostPicoUSD: int64(999_000_000_000_000), usage.AttrOutcome: "ok",
+		}),
+	}
+	got := process(t, p, forged)
+	assert.Equal(t, "attacker", got[usage.AttrOrg])
+	assert.Equal(t, "gpt-4o-mini", got[usage.AttrModel])
+	assert.Equal(t, int64(150_000_000), got[usage.AttrCostPicoUSD])
+
+	// A forged duplicate mark does not hide the call either.
+	hidden := forged
+	hidden.attrs = chat(map[string]any{"gen_ai.usage.input_tokens": 1000, usage.AttrDuplicate: true})
+	got = process(t, p, hidden)
+	assert.Equal(t, true, got[usage.AttrCounted])
+	assert.NotContains(t, got, usage.AttrDuplicate)
+
+	// Trusted, as by default, the forged span passes as it came.
+	got = process(t, newTestProcessor(t, nil), forged)
+	assert.Equal(t, "victim", got[usage.AttrOrg])
+}
+
+// Two spans of one response in one request, the second with a forged
+// counted mark: it is marked a duplicate, and its mark is gone, so that the
+// exporter does not count it.
+func TestUntrustedDuplicateLosesItsMarks(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TrustCountedSpans = false
+	p := newTestProcessor(t, cfg)
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for i, extra := range []map[string]any{
+		{"gen_ai.response.id": "resp-1", "gen_ai.usage.input_tokens": 10},
+		{"gen_ai.response.id": "resp-1", "gen_ai.usage.input_tokens": 10, usage.AttrCounted: true, usage.AttrOrg: "victim"},
+	} {
+		s := spans.AppendEmpty()
+		s.SetTraceID(pcommon.TraceID{1})
+		s.SetSpanID(pcommon.SpanID{byte(i + 1)})
+		s.SetKind(ptrace.SpanKindClient)
+		s.SetEndTimestamp(pcommon.NewTimestampFromTime(testEnd))
+		require.NoError(t, s.Attributes().FromRaw(chat(extra)))
+	}
+	_, err := p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	first, second := spans.At(0).Attributes().AsRaw(), spans.At(1).Attributes().AsRaw()
+	assert.Equal(t, true, first[usage.AttrCounted])
+	assert.Equal(t, true, second[usage.AttrDuplicate])
+	assert.NotContains(t, second, usage.AttrCounted)
+	assert.NotContains(t, second, usage.AttrOrg)
+}
+
 func TestProcessTwiceIsIdempotent(t *testing.T) {
 	p := newTestProcessor(t, nil)
 	td, span := newTraces(t, spanSpec{

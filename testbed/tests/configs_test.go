@@ -86,6 +86,7 @@ processors:
     limit_percentage: 80
     spike_limit_percentage: 20
   genaiusage:
+    trust_counted_spans: false
 exporters:
   usageledger:
     path: %s
