@@ -110,7 +110,7 @@ func (cn *counter) countTraces(td ptrace.Traces, arrival time.Time) tally {
 // add books one counted span, whose attributes r holds, and reports
 // whether all the attributes it read were readable.
 func (cn *counter) add(t *tally, span ptrace.Span, r *attrReader, arrival time.Time) bool {
-	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), r.pricedAt(arrival.Add(cn.calendar.skew)), arrival)
+	at, booked := cn.calendar.bookingTime(span.EndTimestamp(), r.pricedAt(arrival.Add(max(cn.calendar.skew, usage.FutureSkew))), arrival)
 	switch booked {
 	case bookedFuture:
 		t.future++
@@ -321,9 +321,12 @@ func (r *attrReader) count(a callAttr) uint64 {
 }
 
 // pricedAt returns the instant the processor priced the call at when that
-// was not its end, or the zero time. A value that is not an int, or is not
-// a time from 2000 to latest, was not written by the processor: it is
-// noted and the call is booked as if it had none.
+// was not its end, or the zero time. A value that is not an int, or one
+// before 2000, was not written by the processor: it is noted and the call
+// is booked as if it had none. One later than latest comes from a
+// processor whose clock runs ahead of this one's, and is set aside the
+// same way but not noted: the call is booked by its end, as a call of
+// such a clock is.
 func (r *attrReader) pricedAt(latest time.Time) time.Time {
 	if !r.found[callPricedAt] {
 		return time.Time{}
@@ -334,8 +337,11 @@ func (r *attrReader) pricedAt(latest time.Time) time.Time {
 		return time.Time{}
 	}
 	t := time.Unix(0, v.Int())
-	if t.Before(usage.EarliestCallTime) || t.After(latest) {
+	if t.Before(usage.EarliestCallTime) {
 		r.bad = true
+		return time.Time{}
+	}
+	if t.After(latest) {
 		return time.Time{}
 	}
 	return t

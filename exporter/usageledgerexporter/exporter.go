@@ -19,6 +19,7 @@ import (
 
 	"github.com/usageledger/usageledger/exporter/usageledgerexporter/internal/metadata"
 	"github.com/usageledger/usageledger/internal/ledger"
+	"github.com/usageledger/usageledger/internal/usage"
 )
 
 var errNotStarted = errors.New("usageledger exporter is not started; its ledger is not open")
@@ -128,9 +129,24 @@ func (e *ledgerExporter) start(ctx context.Context, host component.Host) error {
 		zap.Bool("retry_on_failure", e.cfg.RetryConfig.Enabled),
 	)
 	e.warnIfBackupOpen()
+	e.warnIfSkewShort()
 	e.noteOneProcessor()
 	e.cfg.Budgets.WarnUnmatched(e.logger, known)
 	return nil
+}
+
+// warnIfSkewShort warns of a future_skew below the 5 minutes past which
+// the genaiusage processor prices a call at the moment it sees it: a call
+// ending between the two ahead of its arrival is then priced at its end
+// but booked at its arrival.
+func (e *ledgerExporter) warnIfSkewShort() {
+	if e.cfg.FutureSkew >= usage.FutureSkew {
+		return
+	}
+	e.logger.Warn("future_skew is shorter than the 5m after which the genaiusage processor prices a call "+
+		"at the moment it sees it: a call ending between the two after it arrives is priced at its end "+
+		"and booked at its arrival. Set future_skew to 5m or more",
+		zap.Duration("future_skew", e.cfg.FutureSkew))
 }
 
 // noteOneProcessor tells an operator running with GOMAXPROCS=1 (the

@@ -300,6 +300,25 @@ func TestStartLogsSettings(t *testing.T) {
 	assert.Equal(t, []any{"2026-11"}, fields["pinned_months"])
 }
 
+// A future_skew below the processor's 5 minutes is warned of at start; 5
+// minutes is not.
+func TestStartWarnsOfAShortSkew(t *testing.T) {
+	const warning = "future_skew is shorter than the 5m after which the genaiusage processor prices a call " +
+		"at the moment it sees it: a call ending between the two after it arrives is priced at its end " +
+		"and booked at its arrival. Set future_skew to 5m or more"
+	cfg := testConfig(t)
+	cfg.FutureSkew = time.Minute
+	_, logs := startAndStop(t, cfg, zap.WarnLevel)
+	warned := logs.FilterMessage(warning).All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, time.Minute, warned[0].ContextMap()["future_skew"])
+
+	cfg = testConfig(t)
+	cfg.FutureSkew = 5 * time.Minute
+	_, logs = startAndStop(t, cfg, zap.WarnLevel)
+	assert.Zero(t, logs.FilterMessage(warning).Len())
+}
+
 // With GOMAXPROCS=1 the first exporter to start notes it, once per
 // process; with 2 none does.
 func TestStartNotesOneProcessor(t *testing.T) {

@@ -32,10 +32,18 @@ type pipeline struct {
 
 func startPipeline(t *testing.T) *pipeline {
 	t.Helper()
+	return startPipelineWith(t, func(*genaiusageprocessor.Config) {})
+}
+
+// startPipelineWith is startPipeline with the processor's configuration
+// changed by set.
+func startPipelineWith(t *testing.T, set func(*genaiusageprocessor.Config)) *pipeline {
+	t.Helper()
 	r := start(t, testConfig(t))
 	f := genaiusageprocessor.NewFactory()
-	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()),
-		f.CreateDefaultConfig(), r.traces)
+	cfg := f.CreateDefaultConfig().(*genaiusageprocessor.Config)
+	set(cfg)
+	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, r.traces)
 	require.NoError(t, err)
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
@@ -235,4 +243,55 @@ func TestSpansOfOneResponseThroughThePipeline(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Through a processor that does not trust counted marks, as on the
+// collector that receives spans from clients, spans a client marked as
+// counted for another organization, with a billion calls' worth, book
+// nothing: neither the calls the processor derives again nor the spans it
+// does not count. The one real call beside them counts once, as its own.
+func TestForgedMarksBookNothingThroughAnUntrustingProcessor(t *testing.T) {
+	p := startPipelineWith(t, func(cfg *genaiusageprocessor.Config) { cfg.TrustCountedSpans = false })
+	td := chatSpan(t, "bot", 1, 1, "")
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for i, extra := range []map[string]any{
+		{}, // marks only
+		{"gen_ai.operation.name": "invoke_agent"},
+		{"gen_ai.operation.name": "create_agent"},
+		{"openinference.span.kind": "CHAIN"},
+		{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini"},
+	} {
+		sp := spans.AppendEmpty()
+		sp.SetKind(ptrace.SpanKindInternal)
+		sp.SetTraceID([16]byte{0: 0x72, 15: byte(i)})
+		sp.SetSpanID([8]byte{0: 0x52, 7: byte(i)})
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(nov10))
+		attrs := map[string]any{
+			"usageledger.counted": true, "usageledger.org": "victim", "usageledger.connection": "x/openai",
+			"usageledger.model": "gpt-4o", "usageledger.outcome": "ok",
+			"usageledger.cost_picousd": int64(1e15), "usageledger.adjusted_count": 1e9,
+		}
+		for k, v := range extra {
+			attrs[k] = v
+		}
+		require.NoError(t, sp.Attributes().FromRaw(attrs))
+	}
+	require.NoError(t, p.export(td))
+
+	rows := p.rows(t, "2026-11")
+	var victim, acme ledger.Counters
+	for k, c := range rows {
+		switch k.Org {
+		case "victim":
+			victim.Add(c)
+		case "acme":
+			acme.Add(c)
+		}
+	}
+	assert.Zero(t, victim.Requests, "nothing booked to the organization the marks named")
+	// The real call, and the forged chat span derived again as a call of
+	// the resource's organization with no usage: two requests, one cost.
+	assert.Equal(t, uint64(2), acme.Requests)
+	assert.Equal(t, oneChat(1).Cost, acme.Cost)
+	assert.Equal(t, oneChat(1).InputTokens, acme.InputTokens)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	"github.com/usageledger/usageledger/internal/ledger"
 	"github.com/usageledger/usageledger/internal/usage"
@@ -39,7 +40,8 @@ func ParseUSD(text string) (ledger.Amount, error) {
 	case errors.Is(err, usage.ErrDecimalPrecision):
 		return ledger.Amount{}, fmt.Errorf("%q has more than %d decimals; "+
 			"expecting a whole number of picodollars", text, fractionDigits)
-	case errors.Is(err, usage.ErrDecimalSyntax) && text[0] == '-' && isDecimal(text[1:]):
+	case errors.Is(err, usage.ErrDecimalSyntax) && text[0] == '-' && isDecimal(text[1:]) &&
+		strings.ContainsAny(text[1:], "123456789"):
 		return ledger.Amount{}, fmt.Errorf("%q is negative; "+
 			"expecting a positive number of dollars such as 500 or 99.95", text)
 	case errors.Is(err, usage.ErrDecimalSyntax):

@@ -36,6 +36,7 @@ func TestParseUSD(t *testing.T) {
 	bad("-5", `"-5" is negative; expecting a positive number of dollars such as 500 or 99.95`)
 	bad("-0.5", `"-0.5" is negative; expecting a positive number of dollars such as 500 or 99.95`)
 	bad("-x", `"-x" is not a plain decimal number; expecting a positive number of dollars such as 500 or 99.95`)
+	bad("-0", `"-0" is not a plain decimal number; expecting a positive number of dollars such as 500 or 99.95`)
 	bad("1e3", `"1e3" is not a plain decimal number; expecting a positive number of dollars such as 500 or 99.95`)
 	bad("1.2.3", `"1.2.3" is not a plain decimal number; expecting a positive number of dollars such as 500 or 99.95`)
 	bad("$5", `"$5" is not a plain decimal number; expecting a positive number of dollars such as 500 or 99.95`)

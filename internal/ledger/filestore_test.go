@@ -104,6 +104,33 @@ func TestOpenSharesHandleThroughLinks(t *testing.T) {
 	}
 }
 
+// The first start of a collector whose exporter and receiver name one new
+// path under a linked directory: the exporter creates the file (and its
+// directory), and the receiver, opening it once it exists, shares its
+// handle rather than wait for the lock.
+func TestOpenSharesANewFileUnderALink(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "data")))
+	path := filepath.Join(dir, "data", "new", "ledger.db")
+	writer, err := ledger.Open(path)
+	require.NoError(t, err)
+	defer writer.Close()
+	reader, err := ledger.Open(path, ledger.WithExistingFile(), ledger.WithLockTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, reader.Close())
+
+	// A link to a file not there yet: opening creates the file it names.
+	link := filepath.Join(dir, "link.db")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "real", "target.db"), link))
+	first, err := ledger.Open(link)
+	require.NoError(t, err)
+	defer first.Close()
+	second, err := ledger.Open(filepath.Join(dir, "real", "target.db"), ledger.WithLockTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, second.Close())
+}
+
 // A reader opening a path where no ledger is gets ErrNoFile, and no file
 // is created there; an existing ledger opens as usual.
 func TestOpenExistingFile(t *testing.T) {

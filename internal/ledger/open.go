@@ -114,6 +114,9 @@ func Open(path string, opts ...Option) (Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A link the path runs through can resolve only now, as when it
+		// points at the file itself or at a directory opening created.
+		abs = resolveLinks(abs)
 		f = &sharedFile{store: store}
 		openFiles.byPath[abs] = f
 	}
@@ -122,17 +125,21 @@ func Open(path string, opts ...Option) (Store, error) {
 }
 
 // resolveLinks returns path with its symbolic links resolved, so that two
-// components naming one file by different paths share its handle: the
-// file's own link when it exists, else its directory's. A path that does
-// not resolve is returned as it is, for opening to report.
+// components naming one file by different paths share its handle: those of
+// the longest part of path that exists, the rest joined on as it is. Once
+// the file exists every link is resolved, so Open works the key out again
+// after creating it.
 func resolveLinks(path string) string {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real
+	rest := ""
+	for dir := path; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return path
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
 	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
-		return filepath.Join(dir, filepath.Base(path))
-	}
-	return path
 }
 
 // fileHandle is one user's handle to a shared file.

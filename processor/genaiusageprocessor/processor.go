@@ -167,13 +167,29 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				fam := attributeFamilies(attrs)
 				// Only a span with a key under usageledger. can be counted
 				// already.
-				if fam&^famUsageLedger == 0 || fam&famUsageLedger != 0 && p.cfg.TrustCountedSpans && isCounted(attrs) {
+				marked := fam&famUsageLedger != 0
+				if marked && p.cfg.TrustCountedSpans && isCounted(attrs) {
+					continue
+				}
+				// Untrusted, a span this processor does not count keeps no
+				// counted mark, which is all the exporter goes by. A span it
+				// counts has its marks replaced in count; a guardrail span
+				// counted as a blocked call gets its mark back there.
+				unmark := marked && !p.cfg.TrustCountedSpans
+				if fam&^famUsageLedger == 0 {
+					if unmark {
+						attrs.Remove(usage.AttrCounted)
+					}
 					continue
 				}
 				kind := callKind(span, fam, p.cfg.CountToolCalls)
 				blocked, input := false, false
 				if kind == "" {
-					if blocked, input = guardrailBlock(span, fam); !blocked {
+					blocked, input = guardrailBlock(span, fam)
+					if unmark {
+						attrs.Remove(usage.AttrCounted)
+					}
+					if !blocked {
 						continue
 					}
 				}

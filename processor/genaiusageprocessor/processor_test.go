@@ -401,6 +401,40 @@ func TestUntrustedCountedSpanIsDerived(t *testing.T) {
 	assert.Equal(t, "victim", got[usage.AttrOrg])
 }
 
+// Untrusted, a span the processor does not count loses a counted mark a
+// client set, whatever made it no call here, so that the exporter, which
+// counts every span so marked, does not count it. Its other attributes
+// stay as they came.
+func TestUntrustedUncountedSpansLoseTheirMark(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TrustCountedSpans = false
+	cfg.CountToolCalls = false
+	p := newTestProcessor(t, cfg)
+	forged := map[string]any{
+		usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrAdjustedCount: 1e9,
+		"gen_ai.usage.input_tokens": 1_000_000,
+	}
+	for name, extra := range map[string]map[string]any{
+		"only marks":           {},
+		"in-process agent":     {"gen_ai.operation.name": "invoke_agent"},
+		"unknown operation":    {"gen_ai.operation.name": "create_agent"},
+		"aggregated usage":     {"gen_ai.operation.name": "chat", "gen_ai.aggregated_usage.input_tokens": 1},
+		"openinference chain":  {"openinference.span.kind": "CHAIN"},
+		"tool, tools not kept": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+	} {
+		attrs := map[string]any{}
+		for k, v := range forged {
+			attrs[k] = v
+		}
+		for k, v := range extra {
+			attrs[k] = v
+		}
+		got := process(t, p, spanSpec{kind: ptrace.SpanKindInternal, attrs: attrs})
+		assert.NotContains(t, got, usage.AttrCounted, name)
+		assert.Equal(t, "victim", got[usage.AttrOrg], name)
+	}
+}
+
 // Two spans of one response in one request, the second with a forged
 // counted mark: it is marked a duplicate, and its mark is gone, so that the
 // exporter does not count it.
