@@ -131,6 +131,19 @@ func TestOpenSharesANewFileUnderALink(t *testing.T) {
 	require.NoError(t, second.Close())
 }
 
+// A hard link to an open ledger is the same file too.
+func TestOpenSharesHandleThroughAHardLink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.db")
+	first, err := ledger.Open(path)
+	require.NoError(t, err)
+	defer first.Close()
+	require.NoError(t, os.Link(path, filepath.Join(dir, "other.db")))
+	second, err := ledger.Open(filepath.Join(dir, "other.db"), ledger.WithLockTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, second.Close())
+}
+
 // A reader opening a path where no ledger is gets ErrNoFile, and no file
 // is created there; an existing ledger opens as usual.
 func TestOpenExistingFile(t *testing.T) {

@@ -62,23 +62,40 @@ func WithLogger(l *zap.Logger) Option {
 	return func(o *openOptions) { o.logger = l }
 }
 
-// openFiles holds the files this process has open, by absolute path, so
+// openFiles holds the files this process has open, by absolute path with its
+// links resolved (and found by file identity under any other name), so
 // that every component opening the same ledger shares one handle: the file
 // is locked for one process, and a second bbolt handle in the same process
 // would find it locked by the first. The mutex is held while a file opens,
 // which waits at most the lock timeout.
-var openFiles = struct {
+var openFiles = openFileSet{byPath: make(map[string]*sharedFile), heldBroken: make(map[string]error)}
+
+type openFileSet struct {
 	sync.Mutex
 	byPath map[string]*sharedFile
 	// heldBroken holds, by path, the error of a file closed after a commit
 	// met a damaged page: bbolt keeps it open and locked to the end of the
 	// process (see fileStore.broken), so opening it again cannot succeed.
 	heldBroken map[string]error
-}{byPath: make(map[string]*sharedFile), heldBroken: make(map[string]error)}
+}
 
 type sharedFile struct {
 	store *fileStore
 	users int
+}
+
+// sameAs returns the key of the open file that info, the result of a stat
+// that returned err, describes, if one does.
+func (o *openFileSet) sameAs(info os.FileInfo, err error) (string, bool) {
+	if err != nil {
+		return "", false
+	}
+	for key := range o.byPath {
+		if other, err := os.Stat(key); err == nil && os.SameFile(info, other) {
+			return key, true
+		}
+	}
+	return "", false
 }
 
 // Open opens the ledger file at path, creating it and its directory if
@@ -107,8 +124,15 @@ func Open(path string, opts ...Option) (Store, error) {
 	}
 	f, ok := openFiles.byPath[abs]
 	if !ok {
-		if _, err := os.Stat(abs); o.existing && errors.Is(err, fs.ErrNotExist) {
+		info, err := os.Stat(abs)
+		if o.existing && errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("ledger file %q: %w", abs, ErrNoFile)
+		}
+		// A file open under another name that is no link to it (a hard
+		// link, a bind mount) is still the same file.
+		if key, same := openFiles.sameAs(info, err); same {
+			openFiles.byPath[key].users++
+			return &fileHandle{path: key, file: openFiles.byPath[key]}, nil
 		}
 		store, err := openFileStore(abs, o)
 		if err != nil {

@@ -178,7 +178,7 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				unmark := marked && !p.cfg.TrustCountedSpans
 				if fam&^famUsageLedger == 0 {
 					if unmark {
-						attrs.Remove(usage.AttrCounted)
+						unmarkCounted(attrs)
 					}
 					continue
 				}
@@ -187,7 +187,7 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				if kind == "" {
 					blocked, input = guardrailBlock(span, fam)
 					if unmark {
-						attrs.Remove(usage.AttrCounted)
+						unmarkCounted(attrs)
 					}
 					if !blocked {
 						continue
@@ -378,6 +378,13 @@ func (p *usageProcessor) price(c *call, memo *priceMemo, at time.Time) {
 		}
 	}
 	c.reconcile(p.cfg.Pricing.SpanCost, cost, found)
+}
+
+// unmarkCounted removes the counted mark from a span this processor does
+// not count, every copy of it: OTLP lets a key repeat, and the exporter
+// reads the first copy left.
+func unmarkCounted(attrs pcommon.Map) {
+	attrs.RemoveIf(func(key string, _ pcommon.Value) bool { return key == usage.AttrCounted })
 }
 
 // clearNamespace removes every attribute under usageledger. from a span

@@ -435,6 +435,29 @@ func TestUntrustedUncountedSpansLoseTheirMark(t *testing.T) {
 	}
 }
 
+// The counted mark repeated under one key, as OTLP allows and its
+// receiver keeps, comes off in every copy.
+func TestUntrustedRepeatedMarkComesOff(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TrustCountedSpans = false
+	p := newTestProcessor(t, cfg)
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces([]byte(`{"resourceSpans": [{"scopeSpans": [{"spans": [{
+		"traceId": "01000000000000000000000000000000", "spanId": "0100000000000000", "name": "agent",
+		"attributes": [
+			{"key": "gen_ai.operation.name", "value": {"stringValue": "invoke_agent"}},
+			{"key": "usageledger.counted", "value": {"boolValue": true}},
+			{"key": "usageledger.counted", "value": {"boolValue": true}},
+			{"key": "usageledger.org", "value": {"stringValue": "victim"}}
+		]}]}]}]}`))
+	require.NoError(t, err)
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	attrs := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	_, counted := attrs.Get(usage.AttrCounted)
+	assert.False(t, counted)
+	assert.Equal(t, 2, attrs.Len(), "the operation and the organization are left")
+}
+
 // Two spans of one response in one request, the second with a forged
 // counted mark: it is marked a duplicate, and its mark is gone, so that the
 // exporter does not count it.
