@@ -131,18 +131,19 @@ func Open(path string, opts ...Option) (Store, error) {
 		// A file open under another name that is no link to it (a hard
 		// link, a bind mount) is still the same file.
 		if key, same := openFiles.sameAs(info, err); same {
-			openFiles.byPath[key].users++
-			return &fileHandle{path: key, file: openFiles.byPath[key]}, nil
+			abs, f = key, openFiles.byPath[key]
+		} else {
+			store, err := openFileStore(abs, o)
+			if err != nil {
+				return nil, err
+			}
+			// A link the path runs through can resolve only now, as when
+			// it points at the file itself or at a directory opening
+			// created.
+			abs = resolveLinks(abs)
+			f = &sharedFile{store: store}
+			openFiles.byPath[abs] = f
 		}
-		store, err := openFileStore(abs, o)
-		if err != nil {
-			return nil, err
-		}
-		// A link the path runs through can resolve only now, as when it
-		// points at the file itself or at a directory opening created.
-		abs = resolveLinks(abs)
-		f = &sharedFile{store: store}
-		openFiles.byPath[abs] = f
 	}
 	f.users++
 	return &fileHandle{path: abs, file: f}, nil
