@@ -167,9 +167,9 @@ func (e *ledgerExporter) noteOneProcessor() {
 		return
 	}
 	e.logger.Info("GOMAXPROCS is 1: while the usage ledger waits for its disk to sync a commit, "+
-		"the Go runtime lets that thread keep its only P, the right to run Go code, so no other "+
-		"export is received, processed or counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, "+
-		"to use that time",
+		"the Go runtime lets that thread keep its only P, the right to run Go code, so for most of "+
+		"each wait no other export is received, processed or counted. Set GOMAXPROCS=2, even on "+
+		"one CPU core, to use that time",
 		zap.Int("gomaxprocs", 1))
 }
 

@@ -323,9 +323,9 @@ func TestStartWarnsOfAShortSkew(t *testing.T) {
 // process; with 2 none does.
 func TestStartNotesOneProcessor(t *testing.T) {
 	const note = "GOMAXPROCS is 1: while the usage ledger waits for its disk to sync a commit, " +
-		"the Go runtime lets that thread keep its only P, the right to run Go code, so no other " +
-		"export is received, processed or counted meanwhile. Set GOMAXPROCS=2, even on one CPU core, " +
-		"to use that time"
+		"the Go runtime lets that thread keep its only P, the right to run Go code, so for most of " +
+		"each wait no other export is received, processed or counted. Set GOMAXPROCS=2, even on " +
+		"one CPU core, to use that time"
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	defer oneProcessorNoted.Store(oneProcessorNoted.Load())
 	oneProcessorNoted.Store(false)

@@ -268,11 +268,11 @@ const (
 	famUsageLedger                        // usageledger.* (written by this processor)
 )
 
-// attributeFamilies returns the families of attrs' keys; none but
 // usageNamespace begins the name of every attribute this processor writes
 // of its own (see package usage).
 const usageNamespace = "usageledger."
 
+// attributeFamilies returns the families of attrs' keys; none but
 // famUsageLedger means the span is no GenAI span in any dialect the
 // processor reads. It does not allocate.
 func attributeFamilies(attrs pcommon.Map) families {

@@ -306,6 +306,9 @@ func TestStartLogsPriceDataset(t *testing.T) {
 	// internal/pricing/prices.json was generated from this dataset.
 	assert.Equal(t, "@pydantic/genai-prices 0.1.8", fields["price_dataset"])
 	assert.Equal(t, "computed", fields["span_cost"])
+	// Whether spans claiming a collector counted them are taken as they are
+	// is said at start: the default, true, is for a collector behind another.
+	assert.Equal(t, true, fields["trust_counted_spans"])
 }
 
 // BenchmarkCountedSpanComparedCost measures the calls of BenchmarkCountedSpan

@@ -88,6 +88,7 @@ func (p *usageProcessor) start(context.Context, component.Host) error {
 		zap.Strings("team_keys", p.cfg.TeamKeys),
 		zap.Strings("cost_center_keys", p.cfg.CostCenterKeys),
 		zap.Bool("count_tool_calls", p.cfg.CountToolCalls),
+		zap.Bool("trust_counted_spans", p.cfg.TrustCountedSpans),
 		zap.Int("blocked_conditions", len(p.cfg.Outcomes.Blocked)),
 		zap.Int("rate_limited_conditions", len(p.cfg.Outcomes.RateLimited)),
 		zap.Int("usage_estimated_conditions", len(p.cfg.UsageEstimated)),
