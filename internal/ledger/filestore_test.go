@@ -144,6 +144,22 @@ func TestOpenSharesHandleThroughAHardLink(t *testing.T) {
 	require.NoError(t, second.Close())
 }
 
+// An open ledger renamed is still the same file under its new name: the
+// handle is shared rather than the open waiting for a lock this process
+// holds.
+func TestOpenSharesHandleOfARenamedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.db")
+	first, err := ledger.Open(path)
+	require.NoError(t, err)
+	defer first.Close()
+	moved := filepath.Join(dir, "moved.db")
+	require.NoError(t, os.Rename(path, moved))
+	second, err := ledger.Open(moved, ledger.WithLockTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, second.Close())
+}
+
 // A reader opening a path where no ledger is gets ErrNoFile, and no file
 // is created there; an existing ledger opens as usual.
 func TestOpenExistingFile(t *testing.T) {

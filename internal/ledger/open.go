@@ -82,6 +82,9 @@ type openFileSet struct {
 type sharedFile struct {
 	store *fileStore
 	users int
+	// identity is the file's as it was opened, which still names it once
+	// its path names another file or none (it was renamed or replaced).
+	identity os.FileInfo
 }
 
 // sameAs returns the key of the open file that info, the result of a stat
@@ -90,8 +93,8 @@ func (o *openFileSet) sameAs(info os.FileInfo, err error) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	for key := range o.byPath {
-		if other, err := os.Stat(key); err == nil && os.SameFile(info, other) {
+	for key, f := range o.byPath {
+		if f.identity != nil && os.SameFile(info, f.identity) {
 			return key, true
 		}
 	}
@@ -142,6 +145,10 @@ func Open(path string, opts ...Option) (Store, error) {
 			// created.
 			abs = resolveLinks(abs)
 			f = &sharedFile{store: store}
+			// The file is open and locked: the path names it now.
+			if info, err := os.Stat(abs); err == nil {
+				f.identity = info
+			}
 			openFiles.byPath[abs] = f
 		}
 	}
