@@ -49,7 +49,9 @@ func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) 
 
 // start opens the ledger, sharing the handle of an exporter of the same
 // collector that names the same path, and warns of budgets whose names the
-// ledger does not hold.
+// ledger does not hold. It refuses a path with no ledger: the collector
+// starts every exporter before any receiver, so an exporter of the same
+// path has created the file by then, even on a first start.
 func (r *ledgerReader) start(ctx context.Context, _ component.Host) error {
 	store, err := ledger.Open(r.cfg.Path, ledger.WithLogger(r.logger), ledger.WithExistingFile())
 	if errors.Is(err, ledger.ErrNoFile) {
