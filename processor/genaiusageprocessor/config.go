@@ -54,9 +54,9 @@ type Config struct {
 	// (usageledger.counted or usageledger.duplicate) as it is. False, for
 	// the collector that receives spans from clients, derives such a span
 	// again from its own attributes, as marks a client set are not a
-	// collector's, and removes the counted mark from a span it does not
-	// count. Only there: behind a collector that counted, deriving its
-	// normalized counts again counts some twice. Default: true.
+	// collector's, and removes the counted and duplicate marks from a span
+	// it does not count. Only there: behind a collector that counted,
+	// deriving its normalized counts again counts some twice. Default: true.
 	TrustCountedSpans bool `mapstructure:"trust_counted_spans"`
 
 	// Outcomes holds conditions, in OTTL, that decide a call's outcome

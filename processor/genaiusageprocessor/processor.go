@@ -173,9 +173,10 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 					continue
 				}
 				// Untrusted, a span this processor does not count keeps no
-				// counted mark, which is all the exporter goes by. A span it
-				// counts has its marks replaced in count; a guardrail span
-				// counted as a blocked call gets its mark back there.
+				// counted mark, which is all the exporter goes by, and no
+				// duplicate mark. A span it counts has its marks replaced in
+				// count; a guardrail span counted as a blocked call gets its
+				// mark back there.
 				unmark := marked && !p.cfg.TrustCountedSpans
 				if fam&^famUsageLedger == 0 {
 					if unmark {
@@ -381,11 +382,15 @@ func (p *usageProcessor) price(c *call, memo *priceMemo, at time.Time) {
 	c.reconcile(p.cfg.Pricing.SpanCost, cost, found)
 }
 
-// unmarkCounted removes the counted mark from a span this processor does
-// not count, every copy of it: OTLP lets a key repeat, and the exporter
-// reads the first copy left.
+// unmarkCounted removes the counted and duplicate marks from a span this
+// processor does not count, every copy of them: OTLP lets a key repeat,
+// and the exporter reads the first copy left. A collector further on that
+// counts more kinds of call than this one, and trusts marks, would take a
+// span marked duplicate as counted already.
 func unmarkCounted(attrs pcommon.Map) {
-	attrs.RemoveIf(func(key string, _ pcommon.Value) bool { return key == usage.AttrCounted })
+	attrs.RemoveIf(func(key string, _ pcommon.Value) bool {
+		return key == usage.AttrCounted || key == usage.AttrDuplicate
+	})
 }
 
 // clearNamespace removes every attribute under usageledger. from a span

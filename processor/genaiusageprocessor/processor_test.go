@@ -401,18 +401,19 @@ func TestUntrustedCountedSpanIsDerived(t *testing.T) {
 	assert.Equal(t, "victim", got[usage.AttrOrg])
 }
 
-// Untrusted, a span the processor does not count loses a counted mark a
-// client set, whatever made it no call here, so that the exporter, which
-// counts every span so marked, does not count it. Its other attributes
-// stay as they came.
+// Untrusted, a span the processor does not count loses the counted and
+// duplicate marks a client set, whatever made it no call here: the
+// exporter counts every span marked counted, and a collector further on
+// that counts more kinds of call, trusting marks, would take one marked
+// duplicate as counted already. Its other attributes stay as they came.
 func TestUntrustedUncountedSpansLoseTheirMark(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.TrustCountedSpans = false
 	cfg.CountToolCalls = false
 	p := newTestProcessor(t, cfg)
 	forged := map[string]any{
-		usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrAdjustedCount: 1e9,
-		"gen_ai.usage.input_tokens": 1_000_000,
+		usage.AttrCounted: true, usage.AttrDuplicate: true, usage.AttrOrg: "victim",
+		usage.AttrAdjustedCount: 1e9, "gen_ai.usage.input_tokens": 1_000_000,
 	}
 	for name, extra := range map[string]map[string]any{
 		"only marks":           {},
@@ -431,6 +432,7 @@ func TestUntrustedUncountedSpansLoseTheirMark(t *testing.T) {
 		}
 		got := process(t, p, spanSpec{kind: ptrace.SpanKindInternal, attrs: attrs})
 		assert.NotContains(t, got, usage.AttrCounted, name)
+		assert.NotContains(t, got, usage.AttrDuplicate, name)
 		assert.Equal(t, "victim", got[usage.AttrOrg], name)
 	}
 }
