@@ -358,8 +358,7 @@ func (w *worker) refresh(req *request) {
 		var in, out int64
 		if c.hasUsage() {
 			in, out = tokens(w.r)
-			c.input.SetInt(in)
-			c.output.SetInt(out)
+			c.setTokens(in, out)
 		}
 		req.delta[i] = c.counters(in, out)
 	}
@@ -445,14 +444,20 @@ func (g *Generator) randomRequest(r *rand.Rand) *request {
 		agent := fmt.Sprintf("agent-%03d", r.IntN(m.Agents))
 		rs := req.td.ResourceSpans().AppendEmpty()
 		fillResource(rs.Resource(), org, agent)
-		ss := rs.ScopeSpans().AppendEmpty()
-		ss.Scope().SetName("opentelemetry.instrumentation.openai_v2")
-		ss.Scope().SetVersion("2.1b0")
-		spans := ss.Spans()
-		spans.EnsureCapacity(perResource)
+		// One agent process runs several instrumentations: each shape's
+		// calls go to the scope that reports them.
+		var scopes [shapeCount]ptrace.SpanSlice
 		for range perResource {
 			model := m.Models[r.IntN(len(m.Models))]
-			c := fillSpan(spans.AppendEmpty(), r, pickShape(r), model, m.End)
+			shape := pickShape(r)
+			if scopes[shape] == (ptrace.SpanSlice{}) {
+				ss := rs.ScopeSpans().AppendEmpty()
+				name, version := shape.scope()
+				ss.Scope().SetName(name)
+				ss.Scope().SetVersion(version)
+				scopes[shape] = ss.Spans()
+			}
+			c := fillSpan(scopes[shape].AppendEmpty(), r, shape, model, m.End)
 			c.key = Key{Org: org, Connection: agent + "/" + model.Provider, Model: model.Name,
 				Month: m.End.UTC().Format("2006-01")}
 			req.calls = append(req.calls, c)

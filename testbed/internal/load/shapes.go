@@ -27,6 +27,13 @@ const (
 	// ShapeDeprecated uses gen_ai.system and the prompt/completion token names
 	// older instrumentations still send.
 	ShapeDeprecated
+	// ShapeOpenInference is a model call as OpenInference instrumentations
+	// report it: llm.* names, the span kind in openinference.span.kind.
+	ShapeOpenInference
+	// ShapeVercel is the provider call of the Vercel AI SDK
+	// (ai.generateText.doGenerate), with its ai.* names and the gen_ai.*
+	// names it writes beside them, the same counts under both.
+	ShapeVercel
 	// ShapeStreamed is a streamed chat call whose usage arrived with the last
 	// chunk.
 	ShapeStreamed
@@ -38,11 +45,24 @@ const (
 )
 
 func (s Shape) String() string {
-	return [...]string{"current", "deprecated", "streamed", "rate_limited", "blocked"}[s]
+	return [...]string{"current", "deprecated", "openinference", "vercel", "streamed", "rate_limited",
+		"blocked"}[s]
 }
 
 // shapeWeights is the share of each shape in the load, in percent.
-var shapeWeights = [shapeCount]int{45, 20, 20, 8, 7}
+var shapeWeights = [shapeCount]int{35, 15, 10, 10, 15, 8, 7}
+
+// scope returns the instrumentation scope that reports calls of shape s.
+func (s Shape) scope() (name, version string) {
+	switch s {
+	case ShapeOpenInference:
+		return "openinference.instrumentation.openai", "0.1.30"
+	case ShapeVercel:
+		return "ai", "5.0.0"
+	default:
+		return "opentelemetry.instrumentation.openai_v2", "2.1b0"
+	}
+}
 
 func pickShape(r *rand.Rand) Shape {
 	n := r.IntN(100)
@@ -58,18 +78,35 @@ func pickShape(r *rand.Rand) Shape {
 // call is one span of a request together with the handles the generator
 // rewrites each time the request is sent again.
 type call struct {
-	span   ptrace.Span
-	seq    pcommon.Value
-	input  pcommon.Value // zero Value when the shape carries no usage
-	output pcommon.Value
-	shape  Shape
-	model  price.Model
-	key    Key
+	span ptrace.Span
+	seq  pcommon.Value
+	// input and output hold the span's token counts, under every name its
+	// shape writes them; none when the shape carries no usage.
+	input  []pcommon.Value
+	output []pcommon.Value
+	// total holds the sum of the two, where the shape reports one.
+	total []pcommon.Value
+	shape Shape
+	model price.Model
+	key   Key
+}
+
+// setTokens writes the call's token counts under each of their names.
+func (c *call) setTokens(input, output int64) {
+	for _, v := range c.input {
+		v.SetInt(input)
+	}
+	for _, v := range c.output {
+		v.SetInt(output)
+	}
+	for _, v := range c.total {
+		v.SetInt(input + output)
+	}
 }
 
 // hasUsage reports whether the call's span carries token counts.
 func (c *call) hasUsage() bool {
-	return c.shape == ShapeCurrent || c.shape == ShapeDeprecated || c.shape == ShapeStreamed
+	return len(c.input) > 0
 }
 
 // counters returns what the ledger must add for this call with the given
@@ -112,6 +149,14 @@ func fillSpan(span ptrace.Span, r *rand.Rand, shape Shape, m price.Model, end ti
 	span.SetKind(ptrace.SpanKindClient)
 	span.SetStartTimestamp(pcommon.NewTimestampFromTime(end.Add(-time.Duration(200+r.IntN(4000)) * time.Millisecond)))
 	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+	switch shape {
+	case ShapeOpenInference:
+		fillOpenInference(&c, r)
+		return c
+	case ShapeVercel:
+		fillVercel(&c, r)
+		return c
+	}
 
 	a := span.Attributes()
 	a.EnsureCapacity(22)
@@ -155,14 +200,13 @@ func fillSpan(span ptrace.Span, r *rand.Rand, shape Shape, m price.Model, end ti
 	a.PutStr("gen_ai.response.model", m.Name)
 	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
 	if shape == ShapeDeprecated {
-		c.input = a.PutEmpty("gen_ai.usage.prompt_tokens")
-		c.output = a.PutEmpty("gen_ai.usage.completion_tokens")
+		c.input = []pcommon.Value{a.PutEmpty("gen_ai.usage.prompt_tokens")}
+		c.output = []pcommon.Value{a.PutEmpty("gen_ai.usage.completion_tokens")}
 	} else {
-		c.input = a.PutEmpty("gen_ai.usage.input_tokens")
-		c.output = a.PutEmpty("gen_ai.usage.output_tokens")
+		c.input = []pcommon.Value{a.PutEmpty("gen_ai.usage.input_tokens")}
+		c.output = []pcommon.Value{a.PutEmpty("gen_ai.usage.output_tokens")}
 	}
-	c.input.SetInt(0)
-	c.output.SetInt(0)
+	c.setTokens(0, 0)
 	if shape == ShapeStreamed {
 		a.PutBool("llm.is_streaming", true)
 		ev := span.Events().AppendEmpty()
@@ -170,6 +214,72 @@ func fillSpan(span ptrace.Span, r *rand.Rand, shape Shape, m price.Model, end ti
 		ev.SetTimestamp(span.StartTimestamp() + pcommon.Timestamp(150*time.Millisecond))
 	}
 	return c
+}
+
+// fillOpenInference writes an LLM span as the OpenInference
+// instrumentations of the OpenAI, Anthropic and Gemini clients write it.
+func fillOpenInference(c *call, r *rand.Rand) {
+	m := c.model
+	c.span.SetName("ChatCompletion")
+	c.span.SetKind(ptrace.SpanKindInternal)
+	a := c.span.Attributes()
+	a.EnsureCapacity(20)
+	c.seq = a.PutEmpty(SeqAttr)
+	c.seq.SetInt(0)
+	a.PutStr("openinference.span.kind", "LLM")
+	a.PutStr("llm.system", m.OpenInferenceProvider)
+	a.PutStr("llm.provider", m.OpenInferenceProvider)
+	a.PutStr("llm.model_name", m.Name)
+	a.PutStr("llm.invocation_parameters", `{"model": "`+m.Name+`", "temperature": 0.2, "max_tokens": 1024}`)
+	a.PutStr("input.mime_type", "application/json")
+	a.PutStr("input.value", `{"messages": [{"role": "user", "content": "Where is my order?"}]}`)
+	a.PutStr("output.mime_type", "application/json")
+	a.PutStr("output.value", fmt.Sprintf(`{"id": "resp-%016x", "choices": [{"finish_reason": "stop"}]}`, r.Uint64()))
+	a.PutStr("llm.input_messages.0.message.role", "system")
+	a.PutStr("llm.input_messages.0.message.content", "You answer support tickets.")
+	a.PutStr("llm.input_messages.1.message.role", "user")
+	a.PutStr("llm.input_messages.1.message.content", "Where is my order?")
+	a.PutStr("llm.output_messages.0.message.role", "assistant")
+	a.PutStr("llm.output_messages.0.message.content", "It ships tomorrow.")
+	a.PutStr("session.id", fmt.Sprintf("conv-%08x", r.Uint32()))
+	c.input = []pcommon.Value{a.PutEmpty("llm.token_count.prompt")}
+	c.output = []pcommon.Value{a.PutEmpty("llm.token_count.completion")}
+	c.total = []pcommon.Value{a.PutEmpty("llm.token_count.total")}
+	c.setTokens(0, 0)
+}
+
+// fillVercel writes the provider call span of the Vercel AI SDK's
+// generateText, with the gen_ai.* names the SDK writes beside its own.
+func fillVercel(c *call, r *rand.Rand) {
+	m := c.model
+	c.span.SetName("ai.generateText.doGenerate")
+	a := c.span.Attributes()
+	a.EnsureCapacity(24)
+	c.seq = a.PutEmpty(SeqAttr)
+	c.seq.SetInt(0)
+	respID := fmt.Sprintf("resp_%016x", r.Uint64())
+	a.PutStr("operation.name", "ai.generateText.doGenerate answer-ticket")
+	a.PutStr("resource.name", "answer-ticket")
+	a.PutStr("ai.operationId", "ai.generateText.doGenerate")
+	a.PutStr("ai.telemetry.functionId", "answer-ticket")
+	a.PutStr("ai.model.provider", m.VercelProvider)
+	a.PutStr("ai.model.id", m.Name)
+	a.PutInt("ai.settings.maxRetries", 2)
+	a.PutStr("ai.request.headers.user-agent", "ai/5.0.0")
+	a.PutStr("ai.prompt.messages", `[{"role":"user","content":[{"type":"text","text":"Where is my order?"}]}]`)
+	a.PutStr("gen_ai.system", m.VercelProvider)
+	a.PutStr("gen_ai.request.model", m.Name)
+	a.PutStr("ai.response.finishReason", "stop")
+	a.PutStr("ai.response.text", "It ships tomorrow.")
+	a.PutStr("ai.response.id", respID)
+	a.PutStr("ai.response.model", m.Name)
+	a.PutStr("ai.response.timestamp", c.span.EndTimestamp().AsTime().UTC().Format(time.RFC3339))
+	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
+	a.PutStr("gen_ai.response.id", respID)
+	a.PutStr("gen_ai.response.model", m.Name)
+	c.input = []pcommon.Value{a.PutEmpty("ai.usage.promptTokens"), a.PutEmpty("gen_ai.usage.input_tokens")}
+	c.output = []pcommon.Value{a.PutEmpty("ai.usage.completionTokens"), a.PutEmpty("gen_ai.usage.output_tokens")}
+	c.setTokens(0, 0)
 }
 
 func serverAddress(provider string) string {

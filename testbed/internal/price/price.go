@@ -17,6 +17,10 @@ type Model struct {
 	// the deprecated gen_ai.system.
 	Provider       string
 	FormerProvider string
+	// OpenInferenceProvider is the llm.provider OpenInference writes, and
+	// VercelProvider the ai.model.provider of the Vercel AI SDK.
+	OpenInferenceProvider string
+	VercelProvider        string
 	// Input and Output are the list prices per token in picodollars.
 	Input  int64
 	Output int64
@@ -33,13 +37,18 @@ func (m Model) Cost(input, output int64) int64 {
 // short).
 var Models = []Model{
 	{Name: "gpt-4o-mini", Provider: "openai", FormerProvider: "openai",
+		OpenInferenceProvider: "openai", VercelProvider: "openai.chat",
 		Input: 150_000, Output: 600_000}, // $0.15 / $0.60
 	{Name: "gpt-4o", Provider: "openai", FormerProvider: "openai",
+		OpenInferenceProvider: "openai", VercelProvider: "openai.responses",
 		Input: 2_500_000, Output: 10_000_000}, // $2.50 / $10
 	{Name: "claude-sonnet-4-5", Provider: "anthropic", FormerProvider: "anthropic",
+		OpenInferenceProvider: "anthropic", VercelProvider: "anthropic.messages",
 		Input: 3_000_000, Output: 15_000_000}, // $3 / $15
 	{Name: "claude-haiku-4-5", Provider: "anthropic", FormerProvider: "anthropic",
+		OpenInferenceProvider: "anthropic", VercelProvider: "anthropic.messages",
 		Input: 1_000_000, Output: 5_000_000}, // $1 / $5
 	{Name: "gemini-2.5-pro", Provider: "gcp.gemini", FormerProvider: "gemini",
+		OpenInferenceProvider: "google", VercelProvider: "google.generative-ai",
 		Input: 1_250_000, Output: 10_000_000}, // $1.25 / $10
 }
