@@ -123,9 +123,24 @@ type call struct {
 
 // isCounted reports whether a collector in front of this one already
 // counted the span, or found it to repeat a call another span counts; its
-// usage attributes then hold normalized values.
+// usage attributes then hold normalized values. A counted span carries the
+// organization, connection, outcome and model the collector derived: a
+// counted mark without them is none of a collector's (a client set it, or
+// the span lost attributes on the way), and the exporter would book the
+// call under empty names at no cost.
 func isCounted(attrs pcommon.Map) bool {
-	return isTrue(attrs, usage.AttrCounted) || isTrue(attrs, usage.AttrDuplicate)
+	if isTrue(attrs, usage.AttrDuplicate) {
+		return true
+	}
+	return isTrue(attrs, usage.AttrCounted) &&
+		isName(attrs, usage.AttrOrg) && isName(attrs, usage.AttrConnection) &&
+		isName(attrs, usage.AttrOutcome) && isName(attrs, usage.AttrModel)
+}
+
+// isName reports whether attrs holds a non-empty string under key.
+func isName(attrs pcommon.Map, key string) bool {
+	v, ok := attrs.Get(key)
+	return ok && v.Type() == pcommon.ValueTypeStr && v.Str() != ""
 }
 
 func isTrue(attrs pcommon.Map, key string) bool {

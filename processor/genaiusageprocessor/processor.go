@@ -172,12 +172,13 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				if marked && p.cfg.TrustCountedSpans && isCounted(attrs) {
 					continue
 				}
-				// Untrusted, a span this processor does not count keeps no
-				// counted mark, which is all the exporter goes by, and no
-				// duplicate mark. A span it counts has its marks replaced in
-				// count; a guardrail span counted as a blocked call gets its
-				// mark back there.
-				unmark := marked && !p.cfg.TrustCountedSpans
+				// Marks not trusted, for want of trust or of a collector's
+				// whole set of them, leave no counted mark, which is all the
+				// exporter goes by, and no duplicate mark on a span this
+				// processor does not count. A span it counts has its marks
+				// replaced in count; a guardrail span counted as a blocked
+				// call gets its mark back there.
+				unmark := marked
 				if fam&^famUsageLedger == 0 {
 					if unmark {
 						unmarkCounted(attrs)

@@ -331,7 +331,8 @@ func TestAlreadyCountedPassesUnchanged(t *testing.T) {
 	// A collector in front already counted this span; its values are trusted
 	// even though they would not be derived again the same way here.
 	s := spanSpec{attrs: chat(map[string]any{
-		usage.AttrCounted: true, usage.AttrOrg: "upstream-org",
+		usage.AttrCounted: true, usage.AttrOrg: "upstream-org", usage.AttrConnection: "bot/openai",
+		usage.AttrOutcome: "ok", usage.AttrModel: "gpt-4o-mini",
 		"gen_ai.usage.input_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 99,
 	})}
 	got, _ := newTraces(t, s)
@@ -340,6 +341,33 @@ func TestAlreadyCountedPassesUnchanged(t *testing.T) {
 	_, err := p.processTraces(context.Background(), got)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
+}
+
+// A counted mark without the organization, connection, outcome and model a
+// collector writes beside it is no collector's, even trusted: a call is
+// derived again (gpt-4o at $2.50 per million input tokens: 1,000 tokens
+// cost 2,500,000,000 pUSD), and a span that is no call loses the mark, so
+// that the exporter does not book it under empty names.
+func TestIncompleteCountedMarksAreNotTrusted(t *testing.T) {
+	p := newTestProcessor(t, nil)
+	require.True(t, p.cfg.TrustCountedSpans)
+	call := process(t, p, spanSpec{
+		resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
+		attrs: map[string]any{
+			"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+			"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1000,
+			"gen_ai.usage.output_tokens": 0, usage.AttrCounted: true, usage.AttrOrg: "victim",
+		},
+	})
+	assert.Equal(t, "acme", call[usage.AttrOrg])
+	assert.Equal(t, "bot/openai", call[usage.AttrConnection])
+	assert.Equal(t, int64(2_500_000_000), call[usage.AttrCostPicoUSD])
+
+	notACall := process(t, p, spanSpec{attrs: map[string]any{
+		"http.route": "/", usage.AttrCounted: true, usage.AttrOrg: "victim",
+	}})
+	assert.NotContains(t, notACall, usage.AttrCounted)
+	assert.Equal(t, "victim", notACall[usage.AttrOrg])
 }
 
 // Marks a client set under usageledger. on a span the processor counts
@@ -380,8 +408,9 @@ func TestUntrustedCountedSpanIsDerived(t *testing.T) {
 		resource: map[string]any{"service.name": "bot", "tenant.id": "attacker"},
 		attrs: chat(map[string]any{
 			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 0,
-			usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrModel: "gpt-4o",
-			usage.AttrCostPicoUSD: int64(999_000_000_000_000), usage.AttrOutcome: "ok",
+			usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrConnection: "victim-bot/openai",
+			usage.AttrModel: "gpt-4o", usage.AttrCostPicoUSD: int64(999_000_000_000_000),
+			usage.AttrOutcome: "ok",
 		}),
 	}
 	got := process(t, p, forged)
