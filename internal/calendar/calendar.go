@@ -1,7 +1,8 @@
 // Package calendar decides which calendar month a call belongs to: the month
 // of an instant in its organization's time zone. The exporter books calls
-// with it and the receiver dates each month's counters with it, so both must
-// be given the same zones.
+// with it and the receiver dates each month's counters with it (unless the
+// ledger recorded the zone a month was booked in), so both must be given
+// the same zones.
 package calendar // import "github.com/usageledger/usageledger/internal/calendar"
 
 import (
@@ -91,7 +92,13 @@ func (c Calendar) Month(org string, t time.Time) string {
 // MonthStart returns the first instant of month ("YYYY-MM") in the zone of
 // org, or the zero time when month is not a month.
 func (c Calendar) MonthStart(org, month string) time.Time {
-	t, err := time.ParseInLocation(monthLayout, month, c.ZoneOf(org))
+	return MonthStartIn(c.ZoneOf(org), month)
+}
+
+// MonthStartIn returns the first instant of month ("YYYY-MM") in zone, or
+// the zero time when month is not a month.
+func MonthStartIn(zone *time.Location, month string) time.Time {
+	t, err := time.ParseInLocation(monthLayout, month, zone)
 	if err != nil {
 		return time.Time{}
 	}

@@ -31,6 +31,6 @@ func BenchmarkBuildMetrics(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		buildMetrics(rows, conns, nil, utc, now)
+		buildMetrics(rows, conns, nil, utc, nil, now)
 	}
 }

@@ -53,15 +53,17 @@ var countMetrics = []countMetric{
 }
 
 // buildMetrics turns the rows of the emitted months into cumulative
-// monotonic sums that start at the start of their month in their
-// organization's zone, the connections with a row among them into
-// last-seen and info gauges, and the budgets into gauges of their current
-// month. Every point is stamped now.
+// monotonic sums that start at the start of their month in the zone the
+// ledger recorded for the organization and month (recorded), or else in
+// the organization's zone of cal; the connections with a row among them
+// into last-seen and info gauges, and the budgets into gauges of their
+// current month. Every point is stamped now.
 func buildMetrics(
 	rows []ledger.Row,
 	conns []ledger.Connection,
 	budgets []budget.State,
 	cal calendar.Calendar,
+	recorded map[ledger.OrgMonth]*time.Location,
 	now time.Time,
 ) pmetric.Metrics {
 	slices.SortFunc(rows, func(a, b ledger.Row) int {
@@ -69,7 +71,7 @@ func buildMetrics(
 			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Month, b.Month))
 	})
 	stamp := pcommon.NewTimestampFromTime(now)
-	starts := monthStarts(rows, cal)
+	starts := monthStarts(rows, cal, recorded)
 
 	md := pmetric.NewMetrics()
 	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
@@ -181,9 +183,14 @@ func setRowPoint(p pmetric.NumberDataPoint, r *ledger.Row, start, stamp pcommon.
 	p.SetTimestamp(stamp)
 }
 
-// monthStarts returns the start of each row's month in its organization's
-// zone, working each out once.
-func monthStarts(rows []ledger.Row, cal calendar.Calendar) []pcommon.Timestamp {
+// monthStarts returns the start of each row's month, in the zone recorded
+// for its organization and month or else in its organization's zone,
+// working each out once.
+func monthStarts(
+	rows []ledger.Row,
+	cal calendar.Calendar,
+	recorded map[ledger.OrgMonth]*time.Location,
+) []pcommon.Timestamp {
 	type zoneMonth struct {
 		zone  *time.Location
 		month string
@@ -191,10 +198,14 @@ func monthStarts(rows []ledger.Row, cal calendar.Calendar) []pcommon.Timestamp {
 	byMonth := make(map[zoneMonth]pcommon.Timestamp)
 	starts := make([]pcommon.Timestamp, len(rows))
 	for i := range rows {
-		k := zoneMonth{cal.ZoneOf(rows[i].Org), rows[i].Month}
+		zone, ok := recorded[ledger.OrgMonth{Org: rows[i].Org, Month: rows[i].Month}]
+		if !ok {
+			zone = cal.ZoneOf(rows[i].Org)
+		}
+		k := zoneMonth{zone, rows[i].Month}
 		start, ok := byMonth[k]
 		if !ok {
-			start = pcommon.NewTimestampFromTime(cal.MonthStart(rows[i].Org, rows[i].Month))
+			start = pcommon.NewTimestampFromTime(calendar.MonthStartIn(zone, rows[i].Month))
 			byMonth[k] = start
 		}
 		starts[i] = start

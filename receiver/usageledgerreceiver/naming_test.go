@@ -23,7 +23,7 @@ func TestPrometheusNames(t *testing.T) {
 		{Org: "acme", Month: "2026-12", Budget: ledger.PicoUSD(1e12)},
 		{Org: "acme", Connection: "support-bot", Month: "2026-12", Budget: ledger.PicoUSD(1e12)},
 	}
-	md := buildMetrics(nil, nil, budgets, utc, time.Now())
+	md := buildMetrics(nil, nil, budgets, utc, nil, time.Now())
 	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 
 	namer := otlptranslator.MetricNamer{WithMetricSuffixes: true}

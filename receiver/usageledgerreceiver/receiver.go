@@ -30,9 +30,12 @@ type ledgerReader struct {
 	calendar  calendar.Calendar
 	now       func() time.Time
 
-	// mu guards the ledger handle, opened in start and closed in shutdown.
+	// mu guards the ledger handle, opened in start and closed in shutdown,
+	// and zones, the time zones the ledger has recorded, by name, each
+	// loaded once.
 	mu    sync.Mutex
 	store ledger.Store
+	zones map[string]*time.Location
 }
 
 func newLedgerReader(cfg *Config, set receiver.Settings) (*ledgerReader, error) {
@@ -119,6 +122,10 @@ func (r *ledgerReader) read(ctx context.Context) (pmetric.Metrics, error) {
 	if err == nil {
 		conns, err = r.store.ConnectionsOf(ctx, connectionsOf(rows))
 	}
+	var recorded map[ledger.OrgMonth]*time.Location
+	if err == nil {
+		recorded, err = r.recordedZones(ctx, months)
+	}
 	var budgets []budget.State
 	if err == nil {
 		read := budget.MonthRows{Months: months, Rows: rows}
@@ -128,7 +135,37 @@ func (r *ledgerReader) read(ctx context.Context) (pmetric.Metrics, error) {
 		r.telemetry.ReceiverUsageledgerReadFailures.Add(ctx, 1)
 		return pmetric.NewMetrics(), fmt.Errorf("usageledger receiver: %w", err)
 	}
-	return buildMetrics(rows, conns, budgets, r.calendar, now), nil
+	return buildMetrics(rows, conns, budgets, r.calendar, recorded, now), nil
+}
+
+// recordedZones returns the zone each organization's month was first
+// booked in, as the ledger recorded it, so that a month keeps its bounds
+// after the organization's zone changes. A month without one (booked by a
+// release that did not record zones) or with a name this build cannot
+// load is left to the configured zone.
+func (r *ledgerReader) recordedZones(
+	ctx context.Context,
+	months []string,
+) (map[ledger.OrgMonth]*time.Location, error) {
+	names, err := r.store.Zones(ctx, months)
+	if err != nil {
+		return nil, err
+	}
+	if r.zones == nil {
+		r.zones = make(map[string]*time.Location)
+	}
+	recorded := make(map[ledger.OrgMonth]*time.Location, len(names))
+	for k, name := range names {
+		zone, ok := r.zones[name]
+		if !ok {
+			zone, _ = calendar.LoadZone(name)
+			r.zones[name] = zone
+		}
+		if zone != nil {
+			recorded[k] = zone
+		}
+	}
+	return recorded, nil
 }
 
 // connectionsOf returns the connections that have a row among rows, each

@@ -130,7 +130,7 @@ func TestBuildMetrics(t *testing.T) {
 			ConnectionInfo: ledger.ConnectionInfo{Team: "old", LastSeen: unixNano(2025, 1, 3, 0)}},
 	}
 
-	got, shapes := pointsOf(t, buildMetrics(rows, conns, nil, utc, now))
+	got, shapes := pointsOf(t, buildMetrics(rows, conns, nil, utc, nil, now))
 
 	assert.Equal(t, []string{
 		"genai.connection.requests {request} sum",
@@ -202,7 +202,7 @@ func TestBuildMetrics(t *testing.T) {
 }
 
 func TestBuildMetricsEmptyLedger(t *testing.T) {
-	got, shapes := pointsOf(t, buildMetrics(nil, nil, nil, utc, time.Now()))
+	got, shapes := pointsOf(t, buildMetrics(nil, nil, nil, utc, nil, time.Now()))
 	assert.Len(t, shapes, 11, "every metric is present, with no points; no budget gauges without budgets")
 	assert.Empty(t, got)
 }
@@ -250,13 +250,53 @@ func TestStartTimeInOrganizationZone(t *testing.T) {
 		{Key: ledger.Key{Org: "acme", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 1}},
 		{Key: ledger.Key{Org: "globex", Connection: "bot", Month: "2026-12", Model: "m"}, Counters: ledger.Counters{Requests: 2}},
 	}
-	got, _ := pointsOf(t, buildMetrics(rows, nil, nil, cal, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)))
+	got, _ := pointsOf(t, buildMetrics(rows, nil, nil, cal, nil, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)))
 	req := got["genai.connection.requests"]
 	require.Len(t, req, 2)
 	// December starts at 00:00 UTC for acme, and at 00:00 in Berlin (UTC+1),
 	// 2026-11-30 23:00 UTC, for globex.
 	assert.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), req[0].start.UTC())
 	assert.Equal(t, time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), req[1].start.UTC())
+}
+
+// A month keeps the bounds of the zone it was first booked in: acme's
+// November was booked in Shanghai (UTC+8) and starts 2026-10-31 16:00 UTC
+// though acme is now configured in Los Angeles; its December, booked with
+// no zone recorded, starts at midnight in Los Angeles (UTC-8), 08:00 UTC.
+func TestStartTimeOfTheZoneRecorded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usage-ledger.db")
+	store, err := ledger.Open(path)
+	require.NoError(t, err)
+	b := ledger.NewBatch()
+	for _, month := range []string{"2026-11", "2026-12"} {
+		b.Add(ledger.Key{Org: "acme", Connection: "bot/openai", Month: month, Model: "gpt-4o"},
+			ledger.Counters{Requests: 1, LastSeen: unixNano(2026, 11, 20, 10)})
+	}
+	b.SetZone("acme", "2026-11", "Asia/Shanghai")
+	_, err = store.Commit(context.Background(), b)
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = path
+	cfg.PinnedMonths = []string{"2026-12", "2026-11"}
+	cfg.Organizations = map[string]OrganizationConfig{"acme": {TimeZone: "America/Los_Angeles"}}
+	r, err := newLedgerReader(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, r.shutdown(context.Background())) }()
+	md, err := r.read(context.Background())
+	require.NoError(t, err)
+
+	got, _ := pointsOf(t, md)
+	starts := map[any]time.Time{}
+	for _, p := range got["genai.connection.requests"] {
+		starts[p.attrs["month"]] = p.start.UTC()
+	}
+	assert.Equal(t, map[any]time.Time{
+		"2026-11": time.Date(2026, 10, 31, 16, 0, 0, 0, time.UTC),
+		"2026-12": time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+	}, starts)
 }
 
 func TestReadBeforeStart(t *testing.T) {
