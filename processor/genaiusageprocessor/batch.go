@@ -65,6 +65,9 @@ type batch struct {
 	prices   priceMemo
 	// logCalls says each counted call is logged at debug level.
 	logCalls bool
+	// conditionErrors counts the user's conditions that failed to evaluate
+	// on the batch's calls.
+	conditionErrors conditionErrors
 	// now is when the batch was seen: the instant a call whose span has
 	// no plausible end is priced at.
 	now time.Time
@@ -91,6 +94,7 @@ func (b *batch) release() {
 	b.provider = providerMemo{}
 	b.prices = priceMemo{}
 	b.logCalls = false
+	b.conditionErrors = conditionErrors{}
 	batchPool.Put(b)
 }
 

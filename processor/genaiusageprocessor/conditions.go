@@ -14,14 +14,32 @@ import (
 	"go.uber.org/zap"
 )
 
-// conditions are the user's OTTL conditions, compiled once at start. A
-// condition that fails to evaluate on a span is taken as false and logged at
-// debug level; it never stops the span.
+// conditions are the user's OTTL conditions, compiled once at start, by
+// setting. A condition that fails to evaluate on a span is taken as false,
+// counted in the batch's conditionErrors and logged at debug level; it
+// never stops the span, and the setting's next condition is tried.
 type conditions struct {
-	blocked        *ottl.ConditionSequence[*ottlspan.TransformContext]
-	rateLimited    *ottl.ConditionSequence[*ottlspan.TransformContext]
-	usageEstimated *ottl.ConditionSequence[*ottlspan.TransformContext]
+	logger *zap.Logger
+	sets   [numSettings][]*ottl.Condition[*ottlspan.TransformContext]
 }
+
+// The settings that hold conditions, in the order of settingKeys.
+const (
+	settingBlocked = iota
+	settingRateLimited
+	settingUsageEstimated
+	numSettings
+)
+
+// settingKeys are the configuration keys of the settings.
+var settingKeys = [numSettings]string{
+	settingBlocked:        "outcomes::blocked",
+	settingRateLimited:    "outcomes::rate_limited",
+	settingUsageEstimated: "usage_estimated",
+}
+
+// conditionErrors counts the evaluations that failed, by setting.
+type conditionErrors [numSettings]int64
 
 // newConditions compiles the conditions of cfg. The error names the
 // configuration key of the first condition that does not parse.
@@ -30,40 +48,35 @@ func newConditions(cfg *Config, set component.TelemetrySettings) (conditions, er
 	if err != nil {
 		return conditions{}, fmt.Errorf("genaiusage: cannot create the OTTL parser: %w", err)
 	}
-	var c conditions
-	for _, list := range []struct {
-		key   string
-		texts []string
-		dst   **ottl.ConditionSequence[*ottlspan.TransformContext]
-	}{
-		{"outcomes::blocked", cfg.Outcomes.Blocked, &c.blocked},
-		{"outcomes::rate_limited", cfg.Outcomes.RateLimited, &c.rateLimited},
-		{"usage_estimated", cfg.UsageEstimated, &c.usageEstimated},
-	} {
-		if len(list.texts) == 0 {
-			continue
-		}
-		parsed := make([]*ottl.Condition[*ottlspan.TransformContext], 0, len(list.texts))
-		for i, text := range list.texts {
+	c := conditions{logger: set.Logger}
+	texts := [numSettings][]string{
+		settingBlocked:        cfg.Outcomes.Blocked,
+		settingRateLimited:    cfg.Outcomes.RateLimited,
+		settingUsageEstimated: cfg.UsageEstimated,
+	}
+	for setting, list := range texts {
+		for i, text := range list {
 			cond, err := parser.ParseCondition(text)
 			if err != nil {
 				return conditions{}, fmt.Errorf(
 					"'%s[%d]' must be an OTTL condition on a span, e.g. "+
 						"'attributes[\"http.response.status_code\"] == 429'; got %q: %w",
-					list.key, i, text, err)
+					settingKeys[setting], i, text, err)
 			}
-			parsed = append(parsed, cond)
+			c.sets[setting] = append(c.sets[setting], cond)
 		}
-		seq := ottlspan.NewConditionSequence(parsed, set,
-			ottlspan.WithConditionSequenceErrorMode(ottl.SilentError))
-		*list.dst = &seq
 	}
 	return c, nil
 }
 
 // any reports whether there is at least one condition.
 func (c conditions) any() bool {
-	return c.blocked != nil || c.rateLimited != nil || c.usageEstimated != nil
+	for _, set := range c.sets {
+		if len(set) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // spanRef is a span with the resource and scope it came in.
@@ -77,46 +90,68 @@ type spanRef struct {
 // one, the usual configuration, a call's outcome comes from its span alone
 // and no transform context is made for it.
 func (c *conditions) decidesOutcomes() bool {
-	return c.rateLimited != nil || c.blocked != nil
+	return len(c.sets[settingRateLimited]) > 0 || len(c.sets[settingBlocked]) > 0
 }
 
 // evalOutcome reports whether a rate_limited condition matches the call
 // and, if none does, whether a blocked condition does.
-func (c *conditions) evalOutcome(ctx context.Context, ref *spanRef) (rateLimited, blocked bool) {
+func (c *conditions) evalOutcome(
+	ctx context.Context,
+	ref *spanRef,
+	errs *conditionErrors,
+) (rateLimited, blocked bool) {
 	if !c.decidesOutcomes() {
 		return false, false
 	}
 	tCtx := ottlspan.NewTransformContext(ref.resource, ref.scope, ref.span)
 	defer tCtx.Close()
-	if c.rateLimited != nil {
-		if ok, _ := c.rateLimited.Eval(ctx, tCtx); ok {
-			return true, false
-		}
+	if c.matches(ctx, settingRateLimited, tCtx, errs) {
+		return true, false
 	}
-	if c.blocked != nil {
-		if ok, _ := c.blocked.Eval(ctx, tCtx); ok {
-			return false, true
-		}
-	}
-	return false, false
+	return false, c.matches(ctx, settingBlocked, tCtx, errs)
 }
 
 // evalEstimated reports whether a usage_estimated condition matches. It is
 // inlined: without a condition it costs a comparison, and the transform
 // context is made only when there is one to evaluate.
-func (c *conditions) evalEstimated(ctx context.Context, ref *spanRef) bool {
-	if c.usageEstimated == nil {
+func (c *conditions) evalEstimated(ctx context.Context, ref *spanRef, errs *conditionErrors) bool {
+	if len(c.sets[settingUsageEstimated]) == 0 {
 		return false
 	}
-	return c.evalEstimatedOn(ctx, ref)
+	return c.evalEstimatedOn(ctx, ref, errs)
 }
 
 // evalEstimatedOn evaluates the usage_estimated conditions, at least one.
-func (c *conditions) evalEstimatedOn(ctx context.Context, ref *spanRef) bool {
+func (c *conditions) evalEstimatedOn(ctx context.Context, ref *spanRef, errs *conditionErrors) bool {
 	tCtx := ottlspan.NewTransformContext(ref.resource, ref.scope, ref.span)
 	defer tCtx.Close()
-	ok, _ := c.usageEstimated.Eval(ctx, tCtx)
-	return ok
+	return c.matches(ctx, settingUsageEstimated, tCtx, errs)
+}
+
+// matches reports whether a condition of setting holds on tCtx, counting
+// in errs each one that fails to evaluate.
+func (c *conditions) matches(
+	ctx context.Context,
+	setting int,
+	tCtx *ottlspan.TransformContext,
+	errs *conditionErrors,
+) bool {
+	for i, cond := range c.sets[setting] {
+		ok, err := cond.Eval(ctx, tCtx)
+		if err != nil {
+			errs[setting]++
+			if c.logger != nil && c.logger.Core().Enabled(zap.DebugLevel) {
+				c.logger.Debug("An OTTL condition failed on a span and is taken as false",
+					zap.String("setting", fmt.Sprintf("%s[%d]", settingKeys[setting], i)),
+					zap.String("condition", cond.String()), zap.Error(err))
+			}
+			continue
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // nopTelemetry is the telemetry conditions are parsed with when the

@@ -37,10 +37,12 @@ type usageProcessor struct {
 	prices     *pricing.Table
 	conditions conditions
 
-	// Self-telemetry; outcomeAttrs holds one attribute set per outcome, built
-	// once so recording allocates as little as possible.
+	// Self-telemetry; outcomeAttrs and settingAttrs hold one attribute set
+	// per outcome and per setting of conditions, built once so recording
+	// allocates as little as possible.
 	telemetry    *metadata.TelemetryBuilder
 	outcomeAttrs [len(outcomes)]metric.AddOption
+	settingAttrs [numSettings]metric.AddOption
 }
 
 // batchCounts are the self-metrics of one batch, recorded once per batch.
@@ -53,6 +55,8 @@ type batchCounts struct {
 	estimated  int64
 	// costDiffers counts calls whose reported cost differs from the computed.
 	costDiffers int64
+	// conditionErrors counts the OTTL conditions that failed on a span.
+	conditionErrors conditionErrors
 }
 
 func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Table) (*usageProcessor, error) {
@@ -75,6 +79,9 @@ func newUsageProcessor(set processor.Settings, cfg *Config, prices *pricing.Tabl
 	}
 	for i, o := range outcomes {
 		p.outcomeAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", string(o))))
+	}
+	for i, key := range settingKeys {
+		p.settingAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("setting", key)))
 	}
 	return p, nil
 }
@@ -145,6 +152,7 @@ func (p *usageProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 			}, &counts)
 		}
 	}
+	counts.conditionErrors = b.conditionErrors
 	p.record(ctx, &counts)
 	return td, nil
 }
@@ -297,13 +305,13 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, 
 	c.hasReasoning = reported.reasoning.present
 	c.malformed = malformed
 
-	c.outcome = p.outcome(ctx, cand, a, c.tokens.Output)
+	c.outcome = p.outcome(ctx, b, cand, a, c.tokens.Output)
 	c.filtered = c.outcome == usage.OutcomeOK && (cand.filtered || a.finishSays(cand.fam) != 0)
 	c.usageMissing = c.outcome == usage.OutcomeOK && !c.hasUsage && c.kind != usage.CallTool &&
 		c.kind != usage.CallMCP
 	c.usageEstimated = c.hasUsage &&
 		(a.knownEstimate(scope, c.provider, c.model) ||
-			p.conditions.evalEstimated(ctx, &cand.spanRef))
+			p.conditions.evalEstimated(ctx, &cand.spanRef, &b.conditionErrors))
 	c.adjustedCount = adjustedCount(span.TraceState().AsRaw())
 
 	c.target = a.targetOf(c.kind, c.provider)
@@ -332,12 +340,13 @@ func (p *usageProcessor) derive(ctx context.Context, b *batch, cand *candidate, 
 // which a holds.
 func (p *usageProcessor) outcome(
 	ctx context.Context,
+	b *batch,
 	cand *candidate,
 	a *spanAttrs,
 	outputTokens int64,
 ) usage.Outcome {
 	if p.conditions.decidesOutcomes() {
-		switch rateLimited, blocked := p.conditions.evalOutcome(ctx, &cand.spanRef); {
+		switch rateLimited, blocked := p.conditions.evalOutcome(ctx, &cand.spanRef, &b.conditionErrors); {
 		case rateLimited:
 			return usage.OutcomeRateLimited
 		case blocked:
@@ -442,5 +451,10 @@ func (p *usageProcessor) record(ctx context.Context, counts *batchCounts) {
 	}
 	if counts.costDiffers > 0 {
 		p.telemetry.ProcessorGenaiusageCallsCostDiffers.Add(ctx, counts.costDiffers)
+	}
+	for i, n := range counts.conditionErrors {
+		if n > 0 {
+			p.telemetry.ProcessorGenaiusageConditionErrors.Add(ctx, n, p.settingAttrs[i])
+		}
 	}
 }

@@ -542,6 +542,53 @@ func TestProcessTwiceIsIdempotent(t *testing.T) {
 	assert.Equal(t, true, first[usage.AttrMalformed])
 }
 
+// A condition that fails to evaluate on a span (Substring past the end of
+// its value, or of no value) is taken as false and counted by setting; the
+// setting's next condition is still tried. Two calls that report usage: on
+// the first, the failing rate_limited condition is followed by one that
+// holds, so the call is rate-limited; on the second, without x, the first
+// fails and the second does not hold, and the blocked condition holds.
+// The usage_estimated condition fails on both. So 2 failures of
+// outcomes::rate_limited, none of outcomes::blocked, 2 of usage_estimated.
+func TestConditionErrorsAreCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	prices, err := pricing.Builtin()
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Outcomes.RateLimited = []string{
+		`Substring(attributes["x"], 5, 10) == "a"`,
+		`attributes["x"] == "ab"`,
+	}
+	cfg.Outcomes.Blocked = []string{`attributes["verdict"] == "deny"`}
+	cfg.UsageEstimated = []string{`Substring(attributes["gen_ai.request.model"], 50, 1) == "a"`}
+	p, err := newUsageProcessor(metadatatest.NewSettings(tel), cfg, prices)
+	require.NoError(t, err)
+
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	require.NoError(t, spans.AppendEmpty().Attributes().FromRaw(chat(map[string]any{
+		"x": "ab", "gen_ai.usage.input_tokens": 10,
+	})))
+	require.NoError(t, spans.AppendEmpty().Attributes().FromRaw(chat(map[string]any{
+		"verdict": "deny", "gen_ai.usage.input_tokens": 10,
+	})))
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	require.NoError(t, p.shutdown(context.Background()))
+
+	outcome := func(i int) any {
+		v, _ := spans.At(i).Attributes().Get(usage.AttrOutcome)
+		return v.AsRaw()
+	}
+	assert.Equal(t, "rate_limited", outcome(0))
+	assert.Equal(t, "blocked", outcome(1))
+	metadatatest.AssertEqualProcessorGenaiusageConditionErrors(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("setting", "outcomes::rate_limited"))},
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("setting", "usage_estimated"))},
+	}, metricdatatest.IgnoreTimestamp())
+}
+
 func TestSelfMetrics(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })

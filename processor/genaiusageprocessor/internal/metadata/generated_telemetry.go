@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	ProcessorGenaiusageCallsSampled        metric.Int64Counter
 	ProcessorGenaiusageCallsUnpriced       metric.Int64Counter
 	ProcessorGenaiusageCallsUsageEstimated metric.Int64Counter
+	ProcessorGenaiusageConditionErrors     metric.Int64Counter
 	ProcessorGenaiusageSpansDuplicate      metric.Int64Counter
 	ProcessorGenaiusageSpansMalformed      metric.Int64Counter
 }
@@ -92,6 +93,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genaiusage_calls_usage_estimated",
 		metric.WithDescription("Number of counted calls whose token counts the instrumentation estimated. [Development]"),
 		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiusageConditionErrors, err = builder.meter.Int64Counter(
+		"otelcol_processor_genaiusage_condition_errors",
+		metric.WithDescription("Number of evaluations of a configured OTTL condition that failed on a call's span, by setting; a condition that fails is taken as false. [Development]"),
+		metric.WithUnit("{evaluation}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiusageSpansDuplicate, err = builder.meter.Int64Counter(

@@ -24,6 +24,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorGenaiusageCallsSampled.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsUnpriced.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageCallsUsageEstimated.Add(context.Background(), 1)
+	tb.ProcessorGenaiusageConditionErrors.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageSpansDuplicate.Add(context.Background(), 1)
 	tb.ProcessorGenaiusageSpansMalformed.Add(context.Background(), 1)
 	AssertEqualProcessorGenaiusageCallsCostDiffers(t, testTel,
@@ -39,6 +40,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiusageCallsUsageEstimated(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiusageConditionErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiusageSpansDuplicate(t, testTel,
