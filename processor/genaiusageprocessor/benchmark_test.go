@@ -45,7 +45,7 @@ func BenchmarkAlreadyCountedSpan(b *testing.B) {
 		attrs: chat(map[string]any{
 			"usageledger.counted": true, "usageledger.org": "acme",
 			"usageledger.connection": "support-bot/openai", "usageledger.outcome": "ok",
-			"usageledger.model": "gpt-4o-mini",
+			"usageledger.model":         "gpt-4o-mini",
 			"gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30,
 		}),
 	})
