@@ -218,8 +218,13 @@ func parseCount(v pcommon.Value) (int64, bool) {
 		}
 		return int64(f), true
 	case pcommon.ValueTypeStr:
-		n, err := strconv.ParseInt(v.Str(), 10, 64)
-		return n, err == nil && n >= 0 && n <= maxTokenCount
+		// Decimal digits only: ParseInt would also take a sign.
+		s := v.Str()
+		if s == "" || s[0] < '0' || s[0] > '9' {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil && n <= maxTokenCount
 	default:
 		return 0, false
 	}

@@ -43,6 +43,8 @@ func TestParseCount(t *testing.T) {
 	f(math.Inf(1), 0, false)
 	f("12.5", 0, false)
 	f("-4", 0, false)
+	f("+1000", 0, false)
+	f("-0", 0, false)
 	f("1e3", 0, false)
 	f(" 12", 0, false)
 	f("many", 0, false)
