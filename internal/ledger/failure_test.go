@@ -173,6 +173,22 @@ func TestTruncatedFileFailsAtOpen(t *testing.T) {
 	}
 }
 
+// A file that is no ledger, another program's or one whose two header
+// pages were overwritten, is refused at open with what to do, and left as
+// it was.
+func TestForeignFileFailsAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	foreign := bytes.Repeat([]byte("SQLite format 3\x00"), 1024)
+	require.NoError(t, os.WriteFile(path, foreign, 0o600))
+	_, err := ledger.Open(path)
+	assert.EqualError(t, err, `ledger file "`+path+`" is no usage ledger, or its header pages are `+
+		`damaged; point path at the ledger file, or restore it from a backup taken before the `+
+		`damage: invalid database`)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, foreign, after)
+}
+
 // TestDamagedPagesAreErrors zeroes each page of a ledger in turn, as a
 // disk or file-system fault can, and checks that the damage comes out as an
 // error that names the file, at open or in the read or commit that meets

@@ -98,6 +98,13 @@ func openFileStore(path string, o openOptions) (*fileStore, error) {
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("ledger file %q is locked by another process: %w", path, err)
 	}
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) ||
+		errors.Is(err, bolterrors.ErrVersionMismatch) {
+		// Neither of the file's two headers reads as a bbolt file's.
+		return nil, fmt.Errorf("ledger file %q is no usage ledger, or its header pages are damaged; "+
+			"point path at the ledger file, or restore it from a backup taken before the damage: %w",
+			path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger file %q: %w", path, err)
 	}
