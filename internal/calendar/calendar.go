@@ -89,12 +89,6 @@ func (c Calendar) Month(org string, t time.Time) string {
 	return t.In(c.ZoneOf(org)).Format(monthLayout)
 }
 
-// MonthStart returns the first instant of month ("YYYY-MM") in the zone of
-// org, or the zero time when month is not a month.
-func (c Calendar) MonthStart(org, month string) time.Time {
-	return MonthStartIn(c.ZoneOf(org), month)
-}
-
 // MonthStartIn returns the first instant of month ("YYYY-MM") in zone, or
 // the zero time when month is not a month.
 func MonthStartIn(zone *time.Location, month string) time.Time {

@@ -137,15 +137,16 @@ func isCounted(attrs pcommon.Map) bool {
 		isName(attrs, usage.AttrOutcome) && isName(attrs, usage.AttrModel)
 }
 
+// isTrue reports whether attrs holds the bool true under key.
+func isTrue(attrs pcommon.Map, key string) bool {
+	v, ok := attrs.Get(key)
+	return ok && v.Type() == pcommon.ValueTypeBool && v.Bool()
+}
+
 // isName reports whether attrs holds a non-empty string under key.
 func isName(attrs pcommon.Map, key string) bool {
 	v, ok := attrs.Get(key)
 	return ok && v.Type() == pcommon.ValueTypeStr && v.Str() != ""
-}
-
-func isTrue(attrs pcommon.Map, key string) bool {
-	v, ok := attrs.Get(key)
-	return ok && v.Type() == pcommon.ValueTypeBool && v.Bool()
 }
 
 // callKind says what span called when it is one leaf call to count, and

@@ -51,12 +51,15 @@ type Config struct {
 	CountToolCalls bool `mapstructure:"count_tool_calls"`
 
 	// TrustCountedSpans takes a span a collector in front already counted
-	// (usageledger.counted or usageledger.duplicate) as it is. False, for
-	// the collector that receives spans from clients, derives such a span
-	// again from its own attributes, as marks a client set are not a
-	// collector's, and removes the counted and duplicate marks from a span
-	// it does not count. Only there: behind a collector that counted,
-	// deriving its normalized counts again counts some twice. Default: true.
+	// as it is: one marked usageledger.duplicate, or usageledger.counted
+	// with the organization, connection, outcome and model a collector
+	// writes beside the mark (without them, the span is derived again, or
+	// loses its marks if it is no call). False, for the collector that
+	// receives spans from clients, derives every such span again from its
+	// own attributes, as marks a client set are not a collector's, and
+	// removes the counted and duplicate marks from a span it does not
+	// count. Only there: behind a collector that counted, deriving its
+	// normalized counts again counts some twice. Default: true.
 	TrustCountedSpans bool `mapstructure:"trust_counted_spans"`
 
 	// Outcomes holds conditions, in OTTL, that decide a call's outcome

@@ -186,9 +186,8 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				// processor does not count. A span it counts has its marks
 				// replaced in count; a guardrail span counted as a blocked
 				// call gets its mark back there.
-				unmark := marked
 				if fam&^famUsageLedger == 0 {
-					if unmark {
+					if marked {
 						unmarkCounted(attrs)
 					}
 					continue
@@ -197,7 +196,7 @@ func (p *usageProcessor) collect(td ptrace.Traces) *batch {
 				blocked, input := false, false
 				if kind == "" {
 					blocked, input = guardrailBlock(span, fam)
-					if unmark {
+					if marked {
 						unmarkCounted(attrs)
 					}
 					if !blocked {

@@ -347,27 +347,78 @@ func TestAlreadyCountedPassesUnchanged(t *testing.T) {
 // collector writes beside it is no collector's, even trusted: a call is
 // derived again (gpt-4o at $2.50 per million input tokens: 1,000 tokens
 // cost 2,500,000,000 pUSD), and a span that is no call loses the mark, so
-// that the exporter does not book it under empty names.
+// that the exporter does not book it under empty names. Each case takes
+// one name away from the whole set, or spoils it.
 func TestIncompleteCountedMarksAreNotTrusted(t *testing.T) {
 	p := newTestProcessor(t, nil)
 	require.True(t, p.cfg.TrustCountedSpans)
-	call := process(t, p, spanSpec{
-		resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
-		attrs: map[string]any{
+	whole := func() map[string]any {
+		return map[string]any{
+			usage.AttrCounted: true, usage.AttrOrg: "victim", usage.AttrConnection: "victim-bot/openai",
+			usage.AttrOutcome: "ok", usage.AttrModel: "gpt-4o",
+		}
+	}
+	call := func(marks map[string]any) map[string]any {
+		attrs := map[string]any{
 			"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
 			"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1000,
-			"gen_ai.usage.output_tokens": 0, usage.AttrCounted: true, usage.AttrOrg: "victim",
-		},
-	})
-	assert.Equal(t, "acme", call[usage.AttrOrg])
-	assert.Equal(t, "bot/openai", call[usage.AttrConnection])
-	assert.Equal(t, int64(2_500_000_000), call[usage.AttrCostPicoUSD])
+			"gen_ai.usage.output_tokens": 0,
+		}
+		for k, v := range marks {
+			attrs[k] = v
+		}
+		return process(t, p, spanSpec{
+			resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
+			attrs:    attrs,
+		})
+	}
 
-	notACall := process(t, p, spanSpec{attrs: map[string]any{
-		"http.route": "/", usage.AttrCounted: true, usage.AttrOrg: "victim",
-	}})
-	assert.NotContains(t, notACall, usage.AttrCounted)
-	assert.Equal(t, "victim", notACall[usage.AttrOrg])
+	// The whole set is trusted: the call passes as it came.
+	assert.Equal(t, "victim", call(whole())[usage.AttrOrg])
+
+	spoil := map[string]func(m map[string]any){}
+	for _, name := range []string{usage.AttrOrg, usage.AttrConnection, usage.AttrOutcome, usage.AttrModel} {
+		spoil["without "+name] = func(m map[string]any) { delete(m, name) }
+		spoil[name+" empty"] = func(m map[string]any) { m[name] = "" }
+		spoil[name+" not a string"] = func(m map[string]any) { m[name] = int64(7) }
+	}
+	spoil["counted false"] = func(m map[string]any) { m[usage.AttrCounted] = false }
+	spoil["counted a string"] = func(m map[string]any) { m[usage.AttrCounted] = "true" }
+	for name, f := range spoil {
+		marks := whole()
+		f(marks)
+		got := call(marks)
+		// usageledger.connection is one of connection_keys, so it names
+		// the connection of a derived call too; the organization and the
+		// cost are derived afresh.
+		assert.Equal(t, "acme", got[usage.AttrOrg], name)
+		assert.Equal(t, int64(2_500_000_000), got[usage.AttrCostPicoUSD], name)
+		assert.Equal(t, true, got[usage.AttrCounted], name)
+
+		marks = whole()
+		f(marks)
+		marks["http.route"] = "/"
+		notACall := process(t, p, spanSpec{attrs: marks})
+		assert.NotContains(t, notACall, usage.AttrCounted, name)
+	}
+
+	// The first copy of a repeated mark is the one read, as the exporter
+	// reads it: an empty organization first is no organization.
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces([]byte(`{"resourceSpans": [{"scopeSpans": [{"spans": [{
+		"traceId": "01000000000000000000000000000000", "spanId": "0100000000000000", "name": "route",
+		"attributes": [
+			{"key": "usageledger.counted", "value": {"boolValue": true}},
+			{"key": "usageledger.org", "value": {"stringValue": ""}},
+			{"key": "usageledger.org", "value": {"stringValue": "victim"}},
+			{"key": "usageledger.connection", "value": {"stringValue": "x/openai"}},
+			{"key": "usageledger.outcome", "value": {"stringValue": "ok"}},
+			{"key": "usageledger.model", "value": {"stringValue": "gpt-4o"}}
+		]}]}]}]}`))
+	require.NoError(t, err)
+	_, err = p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	_, counted := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().Get(usage.AttrCounted)
+	assert.False(t, counted)
 }
 
 // Marks a client set under usageledger. on a span the processor counts
