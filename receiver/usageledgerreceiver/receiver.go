@@ -158,7 +158,11 @@ func (r *ledgerReader) recordedZones(
 	for k, name := range names {
 		zone, ok := r.zones[name]
 		if !ok {
-			zone, _ = calendar.LoadZone(name)
+			var err error
+			if zone, err = calendar.LoadZone(name); err != nil {
+				r.logger.Warn("The usage ledger recorded a time zone this build cannot load; "+
+					"the months booked in it start in the configured zone", zap.Error(err))
+			}
 			r.zones[name] = zone
 		}
 		if zone != nil {

@@ -273,6 +273,11 @@ func TestStartTimeOfTheZoneRecorded(t *testing.T) {
 			ledger.Counters{Requests: 1, LastSeen: unixNano(2026, 11, 20, 10)})
 	}
 	b.SetZone("acme", "2026-11", "Asia/Shanghai")
+	// A zone name this build cannot load, as a newer release's might be:
+	// globex's November starts in its configured zone, UTC, with a warning.
+	b.Add(ledger.Key{Org: "globex", Connection: "bot/openai", Month: "2026-11", Model: "gpt-4o"},
+		ledger.Counters{Requests: 1, LastSeen: unixNano(2026, 11, 20, 10)})
+	b.SetZone("globex", "2026-11", "Mars/Olympus_Mons")
 	_, err = store.Commit(context.Background(), b)
 	require.NoError(t, err)
 	require.NoError(t, store.Close())
@@ -281,7 +286,10 @@ func TestStartTimeOfTheZoneRecorded(t *testing.T) {
 	cfg.Path = path
 	cfg.PinnedMonths = []string{"2026-12", "2026-11"}
 	cfg.Organizations = map[string]OrganizationConfig{"acme": {TimeZone: "America/Los_Angeles"}}
-	r, err := newLedgerReader(cfg, receivertest.NewNopSettings(metadata.Type))
+	core, logs := observer.New(zap.WarnLevel)
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	r, err := newLedgerReader(cfg, set)
 	require.NoError(t, err)
 	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
 	defer func() { require.NoError(t, r.shutdown(context.Background())) }()
@@ -289,14 +297,22 @@ func TestStartTimeOfTheZoneRecorded(t *testing.T) {
 	require.NoError(t, err)
 
 	got, _ := pointsOf(t, md)
-	starts := map[any]time.Time{}
+	starts := map[string]time.Time{}
 	for _, p := range got["genai.connection.requests"] {
-		starts[p.attrs["month"]] = p.start.UTC()
+		starts[p.attrs["org"].(string)+" "+p.attrs["month"].(string)] = p.start.UTC()
 	}
-	assert.Equal(t, map[any]time.Time{
-		"2026-11": time.Date(2026, 10, 31, 16, 0, 0, 0, time.UTC),
-		"2026-12": time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+	assert.Equal(t, map[string]time.Time{
+		"acme 2026-11":   time.Date(2026, 10, 31, 16, 0, 0, 0, time.UTC),
+		"acme 2026-12":   time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+		"globex 2026-11": time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 	}, starts)
+
+	// The name that does not load is warned of once, not at every read.
+	_, err = r.read(context.Background())
+	require.NoError(t, err)
+	warnings := logs.FilterMessageSnippet("cannot load").All()
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0].ContextMap()["error"], "Mars/Olympus_Mons")
 }
 
 func TestReadBeforeStart(t *testing.T) {
