@@ -91,6 +91,23 @@ type call struct {
 	key   Key
 }
 
+// takeHandles takes the call's rewritable values, its sequence number and
+// its token counts under the names given, once every attribute of its span
+// is written: a value taken before a later attribute grew the span's
+// attribute list would be left behind in the old one.
+func (c *call) takeHandles(a pcommon.Map, input, output, total []string) {
+	c.seq, _ = a.Get(SeqAttr)
+	get := func(names []string) []pcommon.Value {
+		var values []pcommon.Value
+		for _, name := range names {
+			v, _ := a.Get(name)
+			values = append(values, v)
+		}
+		return values
+	}
+	c.input, c.output, c.total = get(input), get(output), get(total)
+}
+
 // setTokens writes the call's token counts under each of their names.
 func (c *call) setTokens(input, output int64) {
 	for _, v := range c.input {
@@ -160,8 +177,7 @@ func fillSpan(span ptrace.Span, r *rand.Rand, shape Shape, m price.Model, end ti
 
 	a := span.Attributes()
 	a.EnsureCapacity(22)
-	c.seq = a.PutEmpty(SeqAttr)
-	c.seq.SetInt(0)
+	a.PutInt(SeqAttr, 0)
 	a.PutStr("gen_ai.operation.name", "chat")
 	if shape == ShapeDeprecated {
 		a.PutStr("gen_ai.system", m.FormerProvider)
@@ -187,32 +203,33 @@ func fillSpan(span ptrace.Span, r *rand.Rand, shape Shape, m price.Model, end ti
 		a.PutInt("http.response.status_code", 429)
 		span.Status().SetCode(ptrace.StatusCodeError)
 		span.Status().SetMessage("Rate limit reached for requests per minute. Please try again in 20s.")
+		c.takeHandles(a, nil, nil, nil)
 		return c
 	case ShapeBlocked:
 		a.PutStr("error.type", "BadRequestError")
 		a.PutInt("http.response.status_code", 400)
 		span.Status().SetCode(ptrace.StatusCodeError)
 		span.Status().SetMessage(BlockedMessage)
+		c.takeHandles(a, nil, nil, nil)
 		return c
 	}
 
 	a.PutStr("gen_ai.response.id", fmt.Sprintf("resp-%016x", r.Uint64()))
 	a.PutStr("gen_ai.response.model", m.Name)
 	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
+	input, output := "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"
 	if shape == ShapeDeprecated {
-		c.input = []pcommon.Value{a.PutEmpty("gen_ai.usage.prompt_tokens")}
-		c.output = []pcommon.Value{a.PutEmpty("gen_ai.usage.completion_tokens")}
-	} else {
-		c.input = []pcommon.Value{a.PutEmpty("gen_ai.usage.input_tokens")}
-		c.output = []pcommon.Value{a.PutEmpty("gen_ai.usage.output_tokens")}
+		input, output = "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens"
 	}
-	c.setTokens(0, 0)
+	a.PutInt(input, 0)
+	a.PutInt(output, 0)
 	if shape == ShapeStreamed {
 		a.PutBool("llm.is_streaming", true)
 		ev := span.Events().AppendEmpty()
 		ev.SetName("gen_ai.first_chunk")
 		ev.SetTimestamp(span.StartTimestamp() + pcommon.Timestamp(150*time.Millisecond))
 	}
+	c.takeHandles(a, []string{input}, []string{output}, nil)
 	return c
 }
 
@@ -224,8 +241,7 @@ func fillOpenInference(c *call, r *rand.Rand) {
 	c.span.SetKind(ptrace.SpanKindInternal)
 	a := c.span.Attributes()
 	a.EnsureCapacity(20)
-	c.seq = a.PutEmpty(SeqAttr)
-	c.seq.SetInt(0)
+	a.PutInt(SeqAttr, 0)
 	a.PutStr("openinference.span.kind", "LLM")
 	a.PutStr("llm.system", m.OpenInferenceProvider)
 	a.PutStr("llm.provider", m.OpenInferenceProvider)
@@ -242,10 +258,11 @@ func fillOpenInference(c *call, r *rand.Rand) {
 	a.PutStr("llm.output_messages.0.message.role", "assistant")
 	a.PutStr("llm.output_messages.0.message.content", "It ships tomorrow.")
 	a.PutStr("session.id", fmt.Sprintf("conv-%08x", r.Uint32()))
-	c.input = []pcommon.Value{a.PutEmpty("llm.token_count.prompt")}
-	c.output = []pcommon.Value{a.PutEmpty("llm.token_count.completion")}
-	c.total = []pcommon.Value{a.PutEmpty("llm.token_count.total")}
-	c.setTokens(0, 0)
+	a.PutInt("llm.token_count.prompt", 0)
+	a.PutInt("llm.token_count.completion", 0)
+	a.PutInt("llm.token_count.total", 0)
+	c.takeHandles(a, []string{"llm.token_count.prompt"}, []string{"llm.token_count.completion"},
+		[]string{"llm.token_count.total"})
 }
 
 // fillVercel writes the provider call span of the Vercel AI SDK's
@@ -255,8 +272,7 @@ func fillVercel(c *call, r *rand.Rand) {
 	c.span.SetName("ai.generateText.doGenerate")
 	a := c.span.Attributes()
 	a.EnsureCapacity(24)
-	c.seq = a.PutEmpty(SeqAttr)
-	c.seq.SetInt(0)
+	a.PutInt(SeqAttr, 0)
 	respID := fmt.Sprintf("resp_%016x", r.Uint64())
 	a.PutStr("operation.name", "ai.generateText.doGenerate answer-ticket")
 	a.PutStr("resource.name", "answer-ticket")
@@ -277,9 +293,12 @@ func fillVercel(c *call, r *rand.Rand) {
 	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
 	a.PutStr("gen_ai.response.id", respID)
 	a.PutStr("gen_ai.response.model", m.Name)
-	c.input = []pcommon.Value{a.PutEmpty("ai.usage.promptTokens"), a.PutEmpty("gen_ai.usage.input_tokens")}
-	c.output = []pcommon.Value{a.PutEmpty("ai.usage.completionTokens"), a.PutEmpty("gen_ai.usage.output_tokens")}
-	c.setTokens(0, 0)
+	input := []string{"ai.usage.promptTokens", "gen_ai.usage.input_tokens"}
+	output := []string{"ai.usage.completionTokens", "gen_ai.usage.output_tokens"}
+	for _, name := range append(input, output...) {
+		a.PutInt(name, 0)
+	}
+	c.takeHandles(a, input, output, nil)
 }
 
 func serverAddress(provider string) string {
