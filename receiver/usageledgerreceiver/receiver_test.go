@@ -286,12 +286,7 @@ func TestStartTimeOfTheZoneRecorded(t *testing.T) {
 	cfg.Path = path
 	cfg.PinnedMonths = []string{"2026-12", "2026-11"}
 	cfg.Organizations = map[string]OrganizationConfig{"acme": {TimeZone: "America/Los_Angeles"}}
-	core, logs := observer.New(zap.WarnLevel)
-	set := receivertest.NewNopSettings(metadata.Type)
-	set.Logger = zap.New(core)
-	r, err := newLedgerReader(cfg, set)
-	require.NoError(t, err)
-	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
+	r, logs := startObservedReader(t, cfg)
 	defer func() { require.NoError(t, r.shutdown(context.Background())) }()
 	md, err := r.read(context.Background())
 	require.NoError(t, err)
@@ -313,6 +308,18 @@ func TestStartTimeOfTheZoneRecorded(t *testing.T) {
 	warnings := logs.FilterMessageSnippet("cannot load").All()
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0].ContextMap()["error"], "Mars/Olympus_Mons")
+}
+
+// startObservedReader starts a reader of cfg whose warnings are kept.
+func startObservedReader(t *testing.T, cfg *Config) (*ledgerReader, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zap.WarnLevel)
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	r, err := newLedgerReader(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
+	return r, logs
 }
 
 func TestReadBeforeStart(t *testing.T) {
@@ -493,12 +500,7 @@ func TestStartWarnsOfBudgetsTheLedgerHasNoCallsOf(t *testing.T) {
 		{Org: "acme", Connection: "support-bot", MonthlyUSD: "10"},
 		{Org: "Acme", Connection: "support-bot", MonthlyUSD: "10"},
 	}
-	core, logs := observer.New(zap.WarnLevel)
-	set := receivertest.NewNopSettings(metadata.Type)
-	set.Logger = zap.New(core)
-	r, err := newLedgerReader(cfg, set)
-	require.NoError(t, err)
-	require.NoError(t, r.start(context.Background(), componenttest.NewNopHost()))
+	r, logs := startObservedReader(t, cfg)
 	require.NoError(t, r.shutdown(context.Background()))
 
 	require.Equal(t, 1, logs.Len(), "one budget names no recorded organization")
