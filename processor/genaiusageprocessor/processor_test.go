@@ -359,14 +359,10 @@ func TestIncompleteCountedMarksAreNotTrusted(t *testing.T) {
 		}
 	}
 	call := func(marks map[string]any) map[string]any {
-		attrs := map[string]any{
-			"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
-			"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1000,
-			"gen_ai.usage.output_tokens": 0,
-		}
-		for k, v := range marks {
-			attrs[k] = v
-		}
+		attrs := chat(marks)
+		attrs["gen_ai.request.model"] = "gpt-4o"
+		attrs["gen_ai.usage.input_tokens"] = 1000
+		attrs["gen_ai.usage.output_tokens"] = 0
 		return process(t, p, spanSpec{
 			resource: map[string]any{"service.name": "bot", "tenant.id": "acme"},
 			attrs:    attrs,
